@@ -1,0 +1,141 @@
+//! Cluster access: how postcheck gets a `kube::Client`.
+//!
+//! The command line reads the user's kubeconfig as kubectl does (`--kubeconfig`,
+//! `KUBECONFIG`, `--context`, exec plugins, in-cluster); the service holds each registered
+//! cluster's credentials (a kubeconfig document, or endpoint + CA + token) and builds a
+//! client from them for every check.
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use serde::{Deserialize, Serialize};
+
+/// Why a client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    /// The kubeconfig could not be read or parsed.
+    #[error("reading the kubeconfig: {0}")]
+    Kubeconfig(#[source] kube::config::KubeconfigError),
+    /// Neither a kubeconfig nor an in-cluster configuration was found.
+    #[error("inferring the cluster configuration: {0}")]
+    Infer(#[source] kube::config::InferConfigError),
+    /// The configuration was read but a client could not be made from it.
+    #[error("building a client for {endpoint}: {source}")]
+    Client {
+        /// The API server the client was for.
+        endpoint: String,
+        /// The cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// An endpoint was not a valid URL.
+    #[error("the endpoint {0:?} is not a valid URL")]
+    Endpoint(String),
+}
+
+/// Where the command line finds its cluster: kubectl's conventions.
+#[derive(Debug, Clone, Default)]
+pub struct KubeconfigSource {
+    /// `--kubeconfig`; when absent, `KUBECONFIG`, then `~/.kube/config`, then in-cluster.
+    pub path: Option<std::path::PathBuf>,
+    /// `--context`; when absent, the kubeconfig's current context.
+    pub context: Option<String>,
+}
+
+impl KubeconfigSource {
+    /// Builds a client as kubectl would find its cluster.
+    pub async fn client(&self) -> Result<kube::Client, AccessError> {
+        let options = KubeConfigOptions { context: self.context.clone(), ..Default::default() };
+        let config = match &self.path {
+            Some(path) => {
+                let kubeconfig = Kubeconfig::read_from(path).map_err(AccessError::Kubeconfig)?;
+                kube::Config::from_custom_kubeconfig(kubeconfig, &options).await.map_err(AccessError::Kubeconfig)?
+            }
+            None if self.context.is_some() => {
+                kube::Config::from_kubeconfig(&options).await.map_err(AccessError::Kubeconfig)?
+            }
+            None => kube::Config::infer().await.map_err(AccessError::Infer)?,
+        };
+        client_from(config)
+    }
+}
+
+/// A registered cluster's stored credentials (the service keeps these encrypted at rest).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum ClusterCredentials {
+    /// A whole kubeconfig document and the context to use (its current one when absent).
+    Kubeconfig {
+        /// The kubeconfig, YAML.
+        kubeconfig: String,
+        /// The context to use.
+        context: Option<String>,
+    },
+    /// An endpoint, the CA that signs its certificate (PEM), and a bearer token.
+    Token {
+        /// `https://host:port` of the API server.
+        endpoint: String,
+        /// PEM of the cluster CA; the system roots when absent.
+        ca_pem: Option<String>,
+        /// Bearer token.
+        token: String,
+    },
+}
+
+impl std::fmt::Debug for ClusterCredentials {
+    // Credentials never reach a log, not even through `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Kubeconfig { context, .. } => f.debug_struct("Kubeconfig").field("context", context).finish_non_exhaustive(),
+            Self::Token { endpoint, .. } => f.debug_struct("Token").field("endpoint", endpoint).finish_non_exhaustive(),
+        }
+    }
+}
+
+impl ClusterCredentials {
+    /// Builds a client from the stored credentials.
+    pub async fn client(&self) -> Result<kube::Client, AccessError> {
+        let config = match self {
+            Self::Kubeconfig { kubeconfig, context } => {
+                let parsed = Kubeconfig::from_yaml(kubeconfig).map_err(AccessError::Kubeconfig)?;
+                let options = KubeConfigOptions { context: context.clone(), ..Default::default() };
+                kube::Config::from_custom_kubeconfig(parsed, &options).await.map_err(AccessError::Kubeconfig)?
+            }
+            Self::Token { endpoint, ca_pem, token } => {
+                let url: http::Uri = endpoint.parse().map_err(|_| AccessError::Endpoint(endpoint.clone()))?;
+                let mut config = kube::Config::new(url);
+                config.auth_info.token = Some(token.clone().into());
+                if let Some(pem) = ca_pem {
+                    config.root_cert = Some(pem_certificates(pem));
+                }
+                config
+            }
+        };
+        client_from(config)
+    }
+}
+
+fn client_from(config: kube::Config) -> Result<kube::Client, AccessError> {
+    let endpoint = config.cluster_url.to_string();
+    kube::Client::try_from(config).map_err(|source| AccessError::Client { endpoint, source })
+}
+
+/// The DER bodies of the certificates in a PEM bundle.
+fn pem_certificates(pem: &str) -> Vec<Vec<u8>> {
+    use base64::Engine as _;
+    let mut out = Vec::new();
+    let mut body = String::new();
+    let mut inside = false;
+    for line in pem.lines().map(str::trim) {
+        if line.starts_with("-----BEGIN CERTIFICATE") {
+            inside = true;
+            body.clear();
+        } else if line.starts_with("-----END CERTIFICATE") {
+            inside = false;
+            if let Ok(der) = base64::engine::general_purpose::STANDARD.decode(&body) {
+                out.push(der);
+            }
+        } else if inside {
+            body.push_str(line);
+        }
+    }
+    out
+}
