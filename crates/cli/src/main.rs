@@ -1,1 +1,81 @@
-fn main() {}
+//! `postcheck`: verify a Kubernetes cluster after an upgrade.
+//!
+//! A thin `main`: parse the command line, install the one rustls crypto provider
+//! (aws-lc-rs), and hand each subcommand to its module. The modules map to the
+//! subcommands:
+//!
+//! - [`check`]: `check`, `baseline`, `checks`, against the user's kubeconfig.
+//! - [`serve`]: `serve`, the CCE v3 API service.
+//! - [`admin`]: `cluster`, `token`, `access-key`: the service's administration, run
+//!   against its database.
+//!
+//! Exit codes a pipeline can use: 0 Success, 1 Failed, 2 Error (and 2 for usage errors,
+//! as clap does).
+
+mod admin;
+mod check;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Verify a Kubernetes cluster after an upgrade, with evidence.
+#[derive(Debug, Parser)]
+#[command(name = "postcheck", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a cluster now and print the verdict (exit 0 Success, 1 Failed, 2 Error).
+    Check(check::CheckArgs),
+    /// Record a cluster's state before an upgrade, to compare against after it.
+    Baseline(check::BaselineArgs),
+    /// List the check catalogue.
+    Checks(check::ChecksArgs),
+    /// Serve CCE's v3 post-upgrade check API.
+    Serve(serve::ServeArgs),
+    /// Register, list and remove the clusters the service may check.
+    #[command(subcommand)]
+    Cluster(admin::ClusterCommand),
+    /// Create API tokens (X-Auth-Token) for a project.
+    #[command(subcommand)]
+    Token(admin::TokenCommand),
+    /// Create AK/SK pairs for a project (SDK-HMAC-SHA256 signing).
+    #[command(subcommand, name = "access-key")]
+    AccessKey(admin::AccessKeyCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // One crypto provider for every crate that uses rustls; mixing providers panics.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: starting the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Check(args) => check::check(args).await,
+            Command::Baseline(args) => check::baseline(args).await,
+            Command::Checks(args) => check::checks(args).await,
+            Command::Serve(args) => serve::serve(args).await,
+            Command::Cluster(cmd) => admin::cluster(cmd).await,
+            Command::Token(cmd) => admin::token(cmd).await,
+            Command::AccessKey(cmd) => admin::access_key(cmd).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
