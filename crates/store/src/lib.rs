@@ -9,6 +9,22 @@
 //! Concurrency across replicas rests on two things the database decides atomically:
 //! a per-cluster lock row (only one check of a cluster at a time) and a lease on every
 //! running task (a task whose lease lapsed belongs to a dead process and ends `Error`).
+//!
+//! - [`open()`]: picks the backend from a database URL; [`default_sqlite_path`].
+//! - [`sqlite`]: [`SqliteStore`], one file in WAL mode.
+//! - [`postgres`]: [`PgStore`], safe with several replicas on one database.
+//! - `codec`: the JSON documents and error mapping both backends share.
+//!
+//! Timestamps are kept to the microsecond (finer parts are dropped on the way in).
+
+mod codec;
+mod open;
+pub mod postgres;
+pub mod sqlite;
+
+pub use open::{default_sqlite_path, open, redact_url};
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -119,14 +135,19 @@ pub struct TaskPage {
 pub trait Store: Send + Sync + 'static {
     // --- tasks ---
 
-    /// Stores a new task (usually `Running`, owned by the calling replica).
+    /// Stores a new task (usually `Running`, owned by the calling replica); `Conflict`
+    /// when its uid exists.
     async fn create_task(&self, task: &StoredTask) -> Result<(), StoreError>;
-    /// Writes a task's final (or updated) status and releases the cluster lock it held.
-    /// Returns false when no such task exists.
+    /// Writes a task's final (or updated) status; when the status is final (not
+    /// `Running`), also releases the cluster lock the task held. Returns false when no such
+    /// task exists.
     async fn finish_task(&self, project_id: &str, uid: &str, status: &TaskStatus) -> Result<bool, StoreError>;
     /// One task of a project.
     async fn get_task(&self, project_id: &str, uid: &str) -> Result<Option<StoredTask>, StoreError>;
-    /// A project's tasks of one cluster, newest first, `limit` at a time after `marker`.
+    /// A project's tasks of one cluster, newest first (by creation time, then uid),
+    /// `limit` (clamped to 1..=500) at a time, strictly older than the task `marker` names.
+    /// The marker is opaque: pass back a page's `next_marker`; an unknown one yields an
+    /// empty page.
     async fn list_tasks(
         &self,
         project_id: &str,
@@ -134,19 +155,23 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
         marker: Option<&str>,
     ) -> Result<TaskPage, StoreError>;
-    /// Extends the lease of every `Running` task of `owner` until `until`.
+    /// Extends the lease of every `Running` task of `owner` until `until`, and the cluster
+    /// locks those tasks hold with it. Returns how many tasks.
     async fn renew_leases(&self, owner: &str, until: DateTime<Utc>) -> Result<u64, StoreError>;
     /// Ends `Error`, with `message`, every `Running` task whose lease expired before `now`
-    /// (and frees the cluster locks they held). Returns how many.
+    /// (and frees the cluster locks they held). The stored status keeps its other fields
+    /// and gains `finishedAt`. Returns how many.
     async fn expire_orphans(&self, now: DateTime<Utc>, message: &str) -> Result<u64, StoreError>;
     /// Ends `Error`, with `message`, every `Running` task of `owner` (a replica starting
-    /// afresh under the same identity, or one shutting down). Returns how many.
+    /// afresh under the same identity, or one shutting down), and frees the cluster locks
+    /// they held. Returns how many.
     async fn abandon_owner(&self, owner: &str, message: &str) -> Result<u64, StoreError>;
 
     // --- the per-cluster lock: one check of a cluster at a time, across replicas ---
 
     /// Takes the lock of a cluster for `task_uid` until `until`, unless another task holds
-    /// it unexpired. Returns whether it was taken.
+    /// it unexpired (taking it again for the same task extends it). Atomic across
+    /// replicas. Returns whether it was taken.
     async fn try_lock_cluster(
         &self,
         project_id: &str,
@@ -170,18 +195,20 @@ pub trait Store: Send + Sync + 'static {
 
     // --- baselines (the engine's Snapshot, JSON) ---
 
-    /// Stores (replacing) the baseline of a registered cluster.
+    /// Stores (replacing) the baseline of a registered cluster; an error when the cluster
+    /// is not registered.
     async fn put_baseline(&self, project_id: &str, cluster_id: &str, snapshot_json: &[u8]) -> Result<(), StoreError>;
     /// The baseline of a registered cluster.
     async fn get_baseline(&self, project_id: &str, cluster_id: &str) -> Result<Option<Vec<u8>>, StoreError>;
 
     // --- credentials ---
 
-    /// Stores an API token by its hash (hex SHA-256), for a project.
+    /// Stores an API token by its hash (hex SHA-256), for a project; `Conflict` when that
+    /// hash exists.
     async fn create_token(&self, token_hash: &str, project_id: &str, created_at: DateTime<Utc>) -> Result<(), StoreError>;
     /// The project of a token, by its hash.
     async fn find_token(&self, token_hash: &str) -> Result<Option<String>, StoreError>;
-    /// Stores an access key.
+    /// Stores an access key; `Conflict` when that ID exists.
     async fn create_access_key(&self, key: &StoredAccessKey) -> Result<(), StoreError>;
     /// An access key by its ID.
     async fn find_access_key(&self, access_key: &str) -> Result<Option<StoredAccessKey>, StoreError>;

@@ -1,0 +1,457 @@
+//! The SQLite store: the embedded default, one file, for a service running as one process.
+//!
+//! The file runs in WAL mode (readers never wait for the writer) with a busy timeout
+//! (writers queue instead of failing) and foreign keys on. Timestamps are stored as integer
+//! microseconds since the epoch, so they compare as numbers. Every multi-statement write
+//! runs in a transaction whose first statement writes, so it takes the write lock up front
+//! (through the busy timeout) and holds it only for those few statements.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use postcheck_model::TaskStatus;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::Row;
+
+use crate::codec::{
+    clamp_limit, decode_spec, decode_status, encode_spec, encode_status, finished_at_json, insert_error, query_error,
+};
+use crate::open::redact_url;
+use crate::{Store, StoreError, StoredAccessKey, StoredCluster, StoredTask, TaskPage};
+
+/// How long a writer waits for another one before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The store on a SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating it, and its parent folders, if missing) the SQLite database at
+    /// `url_or_path` (`sqlite:PATH`, `sqlite://PATH`, `sqlite::memory:` or a plain path)
+    /// and applies the migrations.
+    pub async fn open(url_or_path: &str) -> Result<Self, StoreError> {
+        let shown = redact_url(url_or_path);
+        let open_error = |source| StoreError::Open { url: shown.clone(), source };
+        let in_memory = url_or_path.starts_with("sqlite::memory:");
+        let options = if url_or_path.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(url_or_path).map_err(open_error)?
+        } else {
+            SqliteConnectOptions::new().filename(url_or_path)
+        };
+        if !in_memory {
+            create_parent(options.get_filename()).map_err(|e| open_error(sqlx::Error::Io(e)))?;
+        }
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        // An in-memory database lives as long as its one connection.
+        let pool_options = if in_memory {
+            SqlitePoolOptions::new().max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None)
+        } else {
+            SqlitePoolOptions::new().max_connections(4)
+        };
+        let pool = pool_options.connect_with(options).await.map_err(open_error)?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| open_error(sqlx::Error::Migrate(Box::new(e))))?;
+        Ok(Self { pool })
+    }
+
+    /// Closes the pool, waiting for connections in use.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Creates the folder a database file goes in.
+fn create_parent(file: &Path) -> std::io::Result<()> {
+    match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => std::fs::create_dir_all(parent),
+        _ => Ok(()),
+    }
+}
+
+/// A timestamp as stored: microseconds since the epoch.
+fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+/// A stored timestamp.
+fn from_micros(us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// The columns [`task_from_row`] reads, in a `SELECT`.
+const TASK_COLUMNS: &str =
+    "uid, project_id, cluster_id, spec, status, created_at, updated_at, owner, lease_expires_at";
+
+/// A task from a row of [`TASK_COLUMNS`].
+fn task_from_row(row: &SqliteRow) -> Result<StoredTask, StoreError> {
+    let read = |source| StoreError::Query { action: "reading a stored task", source };
+    Ok(StoredTask {
+        uid: row.try_get("uid").map_err(read)?,
+        project_id: row.try_get("project_id").map_err(read)?,
+        cluster_id: row.try_get("cluster_id").map_err(read)?,
+        spec: decode_spec(row.try_get("spec").map_err(read)?)?,
+        status: decode_status(row.try_get("status").map_err(read)?)?,
+        created_at: from_micros(row.try_get("created_at").map_err(read)?),
+        updated_at: from_micros(row.try_get("updated_at").map_err(read)?),
+        owner: row.try_get("owner").map_err(read)?,
+        lease_expires_at: from_micros(row.try_get("lease_expires_at").map_err(read)?),
+    })
+}
+
+/// A cluster from a row of `clusters`.
+fn cluster_from_row(row: &SqliteRow) -> Result<StoredCluster, StoreError> {
+    let read = |source| StoreError::Query { action: "reading a registered cluster", source };
+    Ok(StoredCluster {
+        project_id: row.try_get("project_id").map_err(read)?,
+        cluster_id: row.try_get("cluster_id").map_err(read)?,
+        name: row.try_get("name").map_err(read)?,
+        endpoint: row.try_get("endpoint").map_err(read)?,
+        encrypted_credentials: row.try_get("encrypted_credentials").map_err(read)?,
+        created_at: from_micros(row.try_get("created_at").map_err(read)?),
+    })
+}
+
+/// Which running tasks the store ends `Error` itself.
+enum Ending<'a> {
+    /// Those whose lease lapsed before this instant.
+    LeaseLapsedBefore(DateTime<Utc>),
+    /// Those of this owner.
+    OwnedBy(&'a str),
+}
+
+impl Ending<'_> {
+    /// The condition on `tasks` (besides `phase = 'Running'`), binding one parameter.
+    fn condition(&self) -> &'static str {
+        match self {
+            Self::LeaseLapsedBefore(_) => "lease_expires_at < ?",
+            Self::OwnedBy(_) => "owner = ?",
+        }
+    }
+
+    /// Binds the condition's parameter.
+    fn bind<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+        match self {
+            Self::LeaseLapsedBefore(now) => query.bind(micros(*now)),
+            Self::OwnedBy(owner) => query.bind(owner.to_string()),
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Ends `Error`, with `message`, the running tasks `which` selects, and frees the
+    /// cluster locks they held, in one transaction.
+    async fn end_running(&self, action: &'static str, which: Ending<'_>, message: &str) -> Result<u64, StoreError> {
+        let now = Utc::now();
+        let condition = which.condition();
+        let mut tx = self.pool.begin().await.map_err(query_error(action))?;
+        let free_locks = format!(
+            "DELETE FROM cluster_locks WHERE task_uid IN (SELECT uid FROM tasks WHERE phase = 'Running' AND {condition})"
+        );
+        which.bind(sqlx::query(&free_locks)).execute(&mut *tx).await.map_err(query_error(action))?;
+        let end_tasks = format!(
+            "UPDATE tasks SET phase = 'Error', updated_at = ?, \
+             status = json_set(status, '$.phase', 'Error', '$.message', ?, '$.finishedAt', ?) \
+             WHERE phase = 'Running' AND {condition}"
+        );
+        let query = sqlx::query(&end_tasks).bind(micros(now)).bind(message).bind(finished_at_json(now));
+        let ended = which.bind(query).execute(&mut *tx).await.map_err(query_error(action))?.rows_affected();
+        tx.commit().await.map_err(query_error(action))?;
+        Ok(ended)
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_task(&self, task: &StoredTask) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO tasks (uid, project_id, cluster_id, spec, status, phase, created_at, updated_at, owner, lease_expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&task.uid)
+        .bind(&task.project_id)
+        .bind(&task.cluster_id)
+        .bind(encode_spec(&task.spec)?)
+        .bind(encode_status(&task.status)?)
+        .bind(task.status.phase.as_str())
+        .bind(micros(task.created_at))
+        .bind(micros(task.updated_at))
+        .bind(&task.owner)
+        .bind(micros(task.lease_expires_at))
+        .execute(&self.pool)
+        .await
+        .map_err(insert_error("storing a new task", || format!("task {}", task.uid)))?;
+        Ok(())
+    }
+
+    async fn finish_task(&self, project_id: &str, uid: &str, status: &TaskStatus) -> Result<bool, StoreError> {
+        const ACTION: &str = "writing a task's status";
+        let mut tx = self.pool.begin().await.map_err(query_error(ACTION))?;
+        let found = sqlx::query("UPDATE tasks SET status = ?, phase = ?, updated_at = ? WHERE project_id = ? AND uid = ?")
+            .bind(encode_status(status)?)
+            .bind(status.phase.as_str())
+            .bind(micros(Utc::now()))
+            .bind(project_id)
+            .bind(uid)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error(ACTION))?
+            .rows_affected()
+            > 0;
+        if found && status.phase.is_final() {
+            sqlx::query("DELETE FROM cluster_locks WHERE project_id = ? AND task_uid = ?")
+                .bind(project_id)
+                .bind(uid)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_error(ACTION))?;
+        }
+        tx.commit().await.map_err(query_error(ACTION))?;
+        Ok(found)
+    }
+
+    async fn get_task(&self, project_id: &str, uid: &str) -> Result<Option<StoredTask>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE project_id = ? AND uid = ?"))
+            .bind(project_id)
+            .bind(uid)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error("reading a task"))?;
+        row.as_ref().map(task_from_row).transpose()
+    }
+
+    async fn list_tasks(
+        &self,
+        project_id: &str,
+        cluster_id: &str,
+        limit: u32,
+        marker: Option<&str>,
+    ) -> Result<TaskPage, StoreError> {
+        let limit = clamp_limit(limit);
+        // Keyset pagination: strictly older than the marker task, by (created_at, uid).
+        // An unknown marker matches no row, so it yields an empty page.
+        let rows = sqlx::query(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks t \
+             WHERE t.project_id = ?1 AND t.cluster_id = ?2 AND (?3 IS NULL OR (t.created_at, t.uid) < \
+               (SELECT m.created_at, m.uid FROM tasks m WHERE m.project_id = ?1 AND m.cluster_id = ?2 AND m.uid = ?3)) \
+             ORDER BY t.created_at DESC, t.uid DESC LIMIT ?4"
+        ))
+        .bind(project_id)
+        .bind(cluster_id)
+        .bind(marker)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("listing tasks"))?;
+        let mut tasks = rows.iter().map(task_from_row).collect::<Result<Vec<_>, _>>()?;
+        let more = tasks.len() > limit as usize;
+        tasks.truncate(limit as usize);
+        let next_marker = if more { tasks.last().map(|t| t.uid.clone()) } else { None };
+        Ok(TaskPage { tasks, next_marker })
+    }
+
+    async fn renew_leases(&self, owner: &str, until: DateTime<Utc>) -> Result<u64, StoreError> {
+        const ACTION: &str = "renewing task leases";
+        let mut tx = self.pool.begin().await.map_err(query_error(ACTION))?;
+        let renewed = sqlx::query("UPDATE tasks SET lease_expires_at = ? WHERE owner = ? AND phase = 'Running'")
+            .bind(micros(until))
+            .bind(owner)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error(ACTION))?
+            .rows_affected();
+        sqlx::query(
+            "UPDATE cluster_locks SET expires_at = max(expires_at, ?) \
+             WHERE task_uid IN (SELECT uid FROM tasks WHERE owner = ? AND phase = 'Running')",
+        )
+        .bind(micros(until))
+        .bind(owner)
+        .execute(&mut *tx)
+        .await
+        .map_err(query_error(ACTION))?;
+        tx.commit().await.map_err(query_error(ACTION))?;
+        Ok(renewed)
+    }
+
+    async fn expire_orphans(&self, now: DateTime<Utc>, message: &str) -> Result<u64, StoreError> {
+        self.end_running("ending orphaned tasks", Ending::LeaseLapsedBefore(now), message).await
+    }
+
+    async fn abandon_owner(&self, owner: &str, message: &str) -> Result<u64, StoreError> {
+        self.end_running("abandoning an owner's tasks", Ending::OwnedBy(owner), message).await
+    }
+
+    async fn try_lock_cluster(
+        &self,
+        project_id: &str,
+        cluster_id: &str,
+        task_uid: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        // One statement: insert the lock, or take it over when it lapsed (or is ours).
+        let taken = sqlx::query(
+            "INSERT INTO cluster_locks (project_id, cluster_id, task_uid, expires_at) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (project_id, cluster_id) DO UPDATE SET task_uid = excluded.task_uid, expires_at = excluded.expires_at \
+             WHERE cluster_locks.expires_at <= ?5 OR cluster_locks.task_uid = excluded.task_uid \
+             RETURNING task_uid",
+        )
+        .bind(project_id)
+        .bind(cluster_id)
+        .bind(task_uid)
+        .bind(micros(until))
+        .bind(micros(Utc::now()))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error("locking a cluster"))?;
+        Ok(taken.is_some())
+    }
+
+    async fn unlock_cluster(&self, project_id: &str, cluster_id: &str, task_uid: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM cluster_locks WHERE project_id = ? AND cluster_id = ? AND task_uid = ?")
+            .bind(project_id)
+            .bind(cluster_id)
+            .bind(task_uid)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error("unlocking a cluster"))?;
+        Ok(())
+    }
+
+    async fn create_cluster(&self, cluster: &StoredCluster) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO clusters (project_id, cluster_id, name, endpoint, encrypted_credentials, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&cluster.project_id)
+        .bind(&cluster.cluster_id)
+        .bind(&cluster.name)
+        .bind(&cluster.endpoint)
+        .bind(&cluster.encrypted_credentials)
+        .bind(micros(cluster.created_at))
+        .execute(&self.pool)
+        .await
+        .map_err(insert_error("registering a cluster", || format!("cluster {}", cluster.cluster_id)))?;
+        Ok(())
+    }
+
+    async fn get_cluster(&self, project_id: &str, cluster_id: &str) -> Result<Option<StoredCluster>, StoreError> {
+        let row = sqlx::query("SELECT * FROM clusters WHERE project_id = ? AND cluster_id = ?")
+            .bind(project_id)
+            .bind(cluster_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error("reading a registered cluster"))?;
+        row.as_ref().map(cluster_from_row).transpose()
+    }
+
+    async fn list_clusters(&self, project_id: Option<&str>) -> Result<Vec<StoredCluster>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM clusters WHERE ?1 IS NULL OR project_id = ?1 ORDER BY created_at, project_id, cluster_id",
+        )
+        .bind(project_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("listing registered clusters"))?;
+        rows.iter().map(cluster_from_row).collect()
+    }
+
+    async fn delete_cluster(&self, project_id: &str, cluster_id: &str) -> Result<bool, StoreError> {
+        // The baseline goes with it (ON DELETE CASCADE).
+        let deleted = sqlx::query("DELETE FROM clusters WHERE project_id = ? AND cluster_id = ?")
+            .bind(project_id)
+            .bind(cluster_id)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error("removing a registered cluster"))?
+            .rows_affected();
+        Ok(deleted > 0)
+    }
+
+    async fn put_baseline(&self, project_id: &str, cluster_id: &str, snapshot_json: &[u8]) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO baselines (project_id, cluster_id, snapshot_json, updated_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (project_id, cluster_id) DO UPDATE SET snapshot_json = excluded.snapshot_json, updated_at = excluded.updated_at",
+        )
+        .bind(project_id)
+        .bind(cluster_id)
+        .bind(snapshot_json)
+        .bind(micros(Utc::now()))
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("storing a baseline (the cluster must be registered)"))?;
+        Ok(())
+    }
+
+    async fn get_baseline(&self, project_id: &str, cluster_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        sqlx::query_scalar("SELECT snapshot_json FROM baselines WHERE project_id = ? AND cluster_id = ?")
+            .bind(project_id)
+            .bind(cluster_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error("reading a baseline"))
+    }
+
+    async fn create_token(&self, token_hash: &str, project_id: &str, created_at: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO tokens (token_hash, project_id, created_at) VALUES (?, ?, ?)")
+            .bind(token_hash)
+            .bind(project_id)
+            .bind(micros(created_at))
+            .execute(&self.pool)
+            .await
+            .map_err(insert_error("storing an API token", || "that API token".to_owned()))?;
+        Ok(())
+    }
+
+    async fn find_token(&self, token_hash: &str) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar("SELECT project_id FROM tokens WHERE token_hash = ?")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error("looking up an API token"))
+    }
+
+    async fn create_access_key(&self, key: &StoredAccessKey) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO access_keys (access_key, project_id, encrypted_secret, created_at) VALUES (?, ?, ?, ?)")
+            .bind(&key.access_key)
+            .bind(&key.project_id)
+            .bind(&key.encrypted_secret)
+            .bind(micros(key.created_at))
+            .execute(&self.pool)
+            .await
+            .map_err(insert_error("storing an access key", || format!("access key {}", key.access_key)))?;
+        Ok(())
+    }
+
+    async fn find_access_key(&self, access_key: &str) -> Result<Option<StoredAccessKey>, StoreError> {
+        let row = sqlx::query("SELECT * FROM access_keys WHERE access_key = ?")
+            .bind(access_key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error("looking up an access key"))?;
+        let read = |source| StoreError::Query { action: "reading an access key", source };
+        row.map(|row| {
+            Ok(StoredAccessKey {
+                access_key: row.try_get("access_key").map_err(read)?,
+                project_id: row.try_get("project_id").map_err(read)?,
+                encrypted_secret: row.try_get("encrypted_secret").map_err(read)?,
+                created_at: from_micros(row.try_get("created_at").map_err(read)?),
+            })
+        })
+        .transpose()
+    }
+}
