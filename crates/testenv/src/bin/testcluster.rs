@@ -1,0 +1,195 @@
+//! `testcluster`: the test control plane from the command line. `up` leaves the cluster
+//! running in the background (its processes outlive this command) and prints the kubeconfig
+//! path last; `upgrade`, `fault`, `status` and `down` reopen it from its state folder.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use postcheck_testenv::{Fault, NodesToMove, TestCluster, UpOptions};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "testcluster",
+    about = "A real, loopback-only Kubernetes control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) for tests"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start a cluster in the background; prints the kubeconfig path as the last line.
+    Up {
+        /// Kubernetes version: 1.36 (newest cached patch) or 1.36.3.
+        #[arg(long)]
+        version: String,
+        /// How many kwok nodes.
+        #[arg(long, default_value_t = 3)]
+        nodes: usize,
+        /// State folder (default: $TMPDIR/postcheck-testcluster/default).
+        #[arg(long)]
+        state: Option<PathBuf>,
+    },
+    /// Upgrade the control plane and (some of) the nodes.
+    Upgrade {
+        /// The version to upgrade to (1.37 or 1.37.2).
+        #[arg(long)]
+        to: String,
+        /// Which nodes move to the new kubelet version: all, none, or a count.
+        #[arg(long, default_value = "all")]
+        nodes: String,
+        /// State folder.
+        #[arg(long)]
+        state: Option<PathBuf>,
+    },
+    /// Inject a fault (see --help for the names).
+    Fault {
+        /// node-not-ready, node-cordoned, node-old-kubelet, node-lost-label, node-new-taint,
+        /// pod-crash-loop, pod-image-pull, pod-pending, deployment-unavailable,
+        /// daemonset-missing-pod, service-no-endpoints, pvc-pending, apiservice-unavailable,
+        /// webhook-no-endpoints, removed-api-last-applied, helm-release-removed-api.
+        name: String,
+        /// The node of a node fault.
+        #[arg(long, conflicts_with_all = ["namespace", "object_name"])]
+        node: Option<String>,
+        /// The namespace of the object a fault creates (default: faults).
+        #[arg(long)]
+        namespace: Option<String>,
+        /// The name of the object a fault creates.
+        #[arg(long = "name")]
+        object_name: Option<String>,
+        /// State folder.
+        #[arg(long)]
+        state: Option<PathBuf>,
+    },
+    /// Show the recorded processes and what the API says, as JSON.
+    Status {
+        /// State folder.
+        #[arg(long)]
+        state: Option<PathBuf>,
+    },
+    /// Stop every recorded process.
+    Down {
+        /// State folder.
+        #[arg(long)]
+        state: Option<PathBuf>,
+    },
+}
+
+fn state_dir(state: Option<PathBuf>) -> PathBuf {
+    state.unwrap_or_else(|| postcheck_testenv::state::default_root().join("default"))
+}
+
+fn parse_nodes(value: &str) -> anyhow::Result<NodesToMove> {
+    Ok(match value {
+        "all" => NodesToMove::All,
+        "none" => NodesToMove::None,
+        k => NodesToMove::Count(
+            k.parse()
+                .with_context(|| format!("--nodes takes all, none or a number, not {k:?}"))?,
+        ),
+    })
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("postcheck_testenv=info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Up {
+            version,
+            nodes,
+            state,
+        } => {
+            let dir = state_dir(state);
+            let started = std::time::Instant::now();
+            let cluster = TestCluster::up_detached(UpOptions {
+                version,
+                nodes,
+                state_dir: Some(dir.clone()),
+            })
+            .await
+            .with_context(|| format!("starting a cluster in {}", dir.display()))?;
+            eprintln!(
+                "cluster v{} with {nodes} nodes up in {:.1}s at {} (state {})",
+                cluster.version(),
+                started.elapsed().as_secs_f64(),
+                cluster.server_url(),
+                dir.display()
+            );
+            println!("{}", cluster.kubeconfig_path().display());
+            cluster.detach();
+        }
+        Command::Upgrade { to, nodes, state } => {
+            let dir = state_dir(state);
+            let mut cluster = TestCluster::attach(&dir)
+                .with_context(|| format!("opening the cluster in {}", dir.display()))?;
+            let from = cluster.version();
+            let started = std::time::Instant::now();
+            cluster
+                .upgrade(&to, parse_nodes(&nodes)?)
+                .await
+                .with_context(|| format!("upgrading from {from} to {to}"))?;
+            println!(
+                "upgraded v{from} -> v{} in {:.1}s",
+                cluster.version(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Command::Fault {
+            name,
+            node,
+            namespace,
+            object_name,
+            state,
+        } => {
+            let dir = state_dir(state);
+            let cluster = TestCluster::attach(&dir)
+                .with_context(|| format!("opening the cluster in {}", dir.display()))?;
+            let fault = Fault::parse(&name, node, namespace, object_name)?;
+            let target = cluster
+                .fault(fault)
+                .await
+                .with_context(|| format!("injecting the fault {name}"))?;
+            println!("{name}: {target}");
+        }
+        Command::Status { state } => {
+            let dir = state_dir(state);
+            let cluster = TestCluster::attach(&dir)
+                .with_context(|| format!("opening the cluster in {}", dir.display()))?;
+            let status = cluster
+                .status()
+                .await
+                .context("reading the cluster's status")?;
+            println!("{}", serde_json::to_string_pretty(&status)?);
+        }
+        Command::Down { state } => {
+            let dir = state_dir(state);
+            let cluster = TestCluster::attach(&dir)
+                .with_context(|| format!("opening the cluster in {}", dir.display()))?;
+            let pids: Vec<String> = cluster
+                .processes()
+                .iter()
+                .map(|p| format!("{} {}", p.component, p.pid))
+                .collect();
+            cluster.down().await.context("stopping the cluster")?;
+            println!(
+                "stopped {}",
+                if pids.is_empty() {
+                    "nothing (no process recorded)".to_string()
+                } else {
+                    pids.join(", ")
+                }
+            );
+        }
+    }
+    Ok(())
+}
