@@ -1,30 +1,196 @@
 //! `postcheck cluster|token|access-key`: administration of the service's database.
-//! (Placeholder until the service lands.)
+//!
+//! These commands open the same database and encryption key as `postcheck serve` (same
+//! flags, same environment variables), so a cluster registered or a credential made here
+//! is used by every replica at once. Secrets are printed once, on stdout, and never stored
+//! in the clear.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
+use anyhow::{Context as _, bail};
+use postcheck_server::clusters::{self, ClusterRegistration};
+use postcheck_server::crypto::{KeyOrigin, KeySource, MasterKey};
+use postcheck_server::domain::{ClusterId, ProjectId};
+use postcheck_server::auth::credentials;
+use postcheck_store::Store;
+
+/// Where the service keeps its data: shared by `serve` and the admin commands.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatabaseArgs {
+    /// `sqlite:PATH` or `postgres://...` (default: SQLite under the XDG data folder).
+    #[arg(long, env = "POSTCHECK_DATABASE_URL")]
+    database_url: Option<String>,
+    /// The encryption key file (generated when missing); `POSTCHECK_KEY` (base64 or hex of
+    /// 32 bytes) wins over it. Default: `encryption.key` beside the default database.
+    #[arg(long, env = "POSTCHECK_KEY_FILE")]
+    key_file: Option<PathBuf>,
+}
+
+impl DatabaseArgs {
+    /// The database URL to open.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(postcheck_server::config::default_database_url)
+    }
+
+    /// Where the key comes from.
+    pub fn key_source(&self) -> KeySource {
+        postcheck_server::config::key_source(std::env::var("POSTCHECK_KEY").ok(), self.key_file.clone())
+    }
+
+    async fn open(&self) -> anyhow::Result<(Arc<dyn Store>, MasterKey)> {
+        let url = self.database_url();
+        let store = postcheck_store::open(&url).await.with_context(|| format!("opening {}", postcheck_store::redact_url(&url)))?;
+        let (key, origin) = MasterKey::load(&self.key_source()).context("loading the encryption key")?;
+        if let KeyOrigin::GeneratedAt(path) = origin {
+            eprintln!("note: generated a new encryption key at {}; `postcheck serve` must use the same key", path.display());
+        }
+        Ok((store, key))
+    }
+}
+
+/// `postcheck cluster ...`
 #[derive(Debug, clap::Subcommand)]
 pub enum ClusterCommand {
-    /// Register a cluster.
-    Add,
-}
-#[derive(Debug, clap::Subcommand)]
-pub enum TokenCommand {
-    /// Create a token.
-    Create,
-}
-#[derive(Debug, clap::Subcommand)]
-pub enum AccessKeyCommand {
-    /// Create an access key.
-    Create,
+    /// Register a cluster a project may check, from a kubeconfig.
+    Add {
+        /// The project (32 lowercase hex characters).
+        #[arg(long)]
+        project: String,
+        /// The cluster ID (a UUID); one is made when absent.
+        #[arg(long = "cluster-id")]
+        cluster_id: Option<String>,
+        /// The kubeconfig file; stored encrypted.
+        #[arg(long)]
+        kubeconfig: PathBuf,
+        /// The kubeconfig context (default: its current context).
+        #[arg(long)]
+        context: Option<String>,
+        /// A display name (default: the context's name).
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List registered clusters (all projects', or one's).
+    List {
+        /// Only this project's clusters.
+        #[arg(long)]
+        project: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Remove a registered cluster.
+    Remove {
+        /// The project.
+        #[arg(long)]
+        project: String,
+        /// The cluster ID.
+        #[arg(long = "cluster-id")]
+        cluster_id: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
-pub async fn cluster(_cmd: ClusterCommand) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not built yet")
+/// `postcheck token ...`
+#[derive(Debug, clap::Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token (X-Auth-Token) for a project; printed once.
+    Create {
+        /// The project.
+        #[arg(long)]
+        project: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
-pub async fn token(_cmd: TokenCommand) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not built yet")
+
+/// `postcheck access-key ...`
+#[derive(Debug, clap::Subcommand)]
+pub enum AccessKeyCommand {
+    /// Create an AK/SK pair for a project; the SK is printed once.
+    Create {
+        /// The project.
+        #[arg(long)]
+        project: String,
+        /// `text` (two lines, `AK ...` and `SK ...`) or `json`.
+        #[arg(long, short = 'o', default_value = "text")]
+        output: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
-pub async fn access_key(_cmd: AccessKeyCommand) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not built yet")
+
+fn project(text: &str) -> anyhow::Result<ProjectId> {
+    ProjectId::parse(text).map_err(Into::into)
+}
+
+/// Runs a `cluster` subcommand.
+pub async fn cluster(cmd: ClusterCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        ClusterCommand::Add { project: p, cluster_id, kubeconfig, context, name, database } => {
+            let project = project(&p)?;
+            if let Some(id) = &cluster_id {
+                ClusterId::parse(id)?;
+            }
+            let text = std::fs::read_to_string(&kubeconfig).with_context(|| format!("reading {}", kubeconfig.display()))?;
+            let (store, key) = database.open().await?;
+            let registration = ClusterRegistration { cluster_id, name, kubeconfig: Some(text), context, ..Default::default() };
+            let cluster = clusters::register(store.as_ref(), &key, &project, registration).await.context("registering the cluster")?;
+            println!("{}", cluster.cluster_id);
+            eprintln!("registered cluster {} ({}) at {} for project {}", cluster.cluster_id, cluster.name, cluster.endpoint, cluster.project_id);
+        }
+        ClusterCommand::List { project: p, database } => {
+            let only = p.as_deref().map(project).transpose()?;
+            let (store, _) = database.open().await?;
+            let clusters = store.list_clusters(only.as_ref().map(ProjectId::as_str)).await?;
+            println!("{:<32}  {:<36}  {:<20}  ENDPOINT", "PROJECT", "CLUSTER", "NAME");
+            for c in clusters {
+                println!("{:<32}  {:<36}  {:<20}  {}", c.project_id, c.cluster_id, c.name, c.endpoint);
+            }
+        }
+        ClusterCommand::Remove { project: p, cluster_id, database } => {
+            let project = project(&p)?;
+            let cluster = ClusterId::parse(&cluster_id)?;
+            let (store, _) = database.open().await?;
+            if !store.delete_cluster(project.as_str(), cluster.as_str()).await? {
+                bail!("project {project} has no cluster {cluster}");
+            }
+            eprintln!("removed cluster {cluster} of project {project}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs a `token` subcommand.
+pub async fn token(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
+    let TokenCommand::Create { project: p, database } = cmd;
+    let project = project(&p)?;
+    let (store, _) = database.open().await?;
+    let token = credentials::create_token(store.as_ref(), &project).await?;
+    println!("{token}");
+    eprintln!("token for project {project}: send it as X-Auth-Token; it is not shown again");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs an `access-key` subcommand.
+pub async fn access_key(cmd: AccessKeyCommand) -> anyhow::Result<ExitCode> {
+    let AccessKeyCommand::Create { project: p, output, database } = cmd;
+    let project = project(&p)?;
+    if output != "text" && output != "json" {
+        bail!("--output must be text or json, not {output:?}");
+    }
+    let (store, key) = database.open().await?;
+    let pair = credentials::create_access_key(store.as_ref(), &key, &project).await?;
+    if output == "json" {
+        let doc = serde_json::json!({"projectId": project.as_str(), "accessKey": pair.access_key, "secretKey": pair.secret_key});
+        println!("{doc}");
+    } else {
+        println!("AK {}", pair.access_key);
+        println!("SK {}", pair.secret_key);
+    }
+    eprintln!("access key for project {project}: the SK is not shown again");
+    Ok(ExitCode::SUCCESS)
 }

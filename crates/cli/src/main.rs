@@ -14,6 +14,7 @@
 
 mod admin;
 mod check;
+mod output;
 mod serve;
 
 use std::process::ExitCode;

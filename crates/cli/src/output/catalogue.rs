@@ -1,0 +1,31 @@
+//! `postcheck checks`: the catalogue, as a table or as JSON/YAML.
+
+use comfy_table::{ContentArrangement, Table, presets};
+use postcheck_engine::CheckDef;
+
+use super::Style;
+
+/// Renders the catalogue as a table: what each item checks and what it reads.
+pub fn table(defs: &[CheckDef], style: Style) -> String {
+    let mut table = Table::new();
+    table.load_preset(presets::UTF8_FULL_CONDENSED).force_no_tty();
+    if style.fit_terminal {
+        table.set_content_arrangement(ContentArrangement::Dynamic);
+    }
+    table.set_header(["NAME", "GROUP", "KIND", "LEVEL", "READS", "CHECKS"]);
+    for d in defs {
+        let mut reads: Vec<&str> = d.needs.iter().map(|s| s.as_str()).collect();
+        if d.uses_baseline {
+            reads.push("baseline");
+        }
+        table.add_row(vec![
+            d.name.to_owned(),
+            format!("{:?}", d.group),
+            format!("{:?}", d.kind),
+            format!("{:?}", d.level),
+            reads.join(", "),
+            d.description.to_owned(),
+        ]);
+    }
+    table.to_string() + "\n"
+}

@@ -1,0 +1,120 @@
+//! Rendering a task for people and machines: `-o table|json|yaml|junit`.
+//!
+//! JSON and YAML are the very `PostCheckTask` document the service's API returns; the
+//! table is for a terminal (colour only when stdout is one and `NO_COLOR` is unset);
+//! JUnit XML is for CI systems that show test reports.
+
+pub mod catalogue;
+pub mod junit;
+pub mod table;
+
+use std::io::IsTerminal as _;
+
+use postcheck_model::PostCheckTask;
+
+/// An output format of `postcheck check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// A verdict line and a table of items (the default).
+    #[default]
+    Table,
+    /// The `PostCheckTask` document, as the API returns it.
+    Json,
+    /// The same document in YAML.
+    Yaml,
+    /// JUnit XML: one testcase per item.
+    Junit,
+}
+
+/// How the table looks: colour and whether to fit the terminal's width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Style {
+    /// ANSI colours.
+    pub colour: bool,
+    /// Wrap to the terminal's width.
+    pub fit_terminal: bool,
+}
+
+impl Style {
+    /// Colour and wrapping only when stdout is a terminal; no colour when `NO_COLOR` is set.
+    pub fn detect() -> Self {
+        let tty = std::io::stdout().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Self { colour: tty && !no_color, fit_terminal: tty }
+    }
+}
+
+/// Renders `task` in `format`.
+pub fn render(task: &PostCheckTask, format: Format, style: Style) -> anyhow::Result<String> {
+    Ok(match format {
+        Format::Table => table::render(task, style),
+        Format::Json => serde_json::to_string_pretty(task)? + "\n",
+        Format::Yaml => serde_yaml_ng::to_string(task)?,
+        Format::Junit => junit::render(task),
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod sample {
+    //! A fixed task for the renderers' snapshot tests.
+    use chrono::{TimeZone, Utc};
+    use postcheck_model::{
+        CheckItem, Evidence, ItemGroup, ItemKind, ItemPhase, Level, PostCheckSpec, PostCheckTask, TaskMetadata, TaskPhase,
+        TaskStatus,
+    };
+
+    fn item(name: &str, group: ItemGroup, phase: ItemPhase, message: &str, evidence: Vec<Evidence>) -> CheckItem {
+        CheckItem { name: name.into(), kind: ItemKind::Exception, group, level: Level::Fatal, phase, message: message.into(), evidence }
+    }
+
+    /// A failed task: one item failed with evidence, one could not run, one skipped.
+    pub fn failed_task() -> PostCheckTask {
+        let started = Utc.with_ymd_and_hms(2026, 11, 29, 5, 0, 0).unwrap();
+        let finished = started + chrono::Duration::milliseconds(412);
+        let items = vec![
+            item("cluster-version", ItemGroup::MasterCheck, ItemPhase::Success, "the API server reports v1.37.2, the target v1.37", vec![]),
+            item(
+                "node-ready",
+                ItemGroup::NodeCheck,
+                ItemPhase::Failed,
+                "1 of 3 node(s) not Ready (tolerance 0)",
+                vec![Evidence::cluster("Node", "kwok-node-1", "Ready is Unknown (NodeStatusUnknown: Kubelet stopped posting node status.)")],
+            ),
+            item("control-plane", ItemGroup::MasterCheck, ItemPhase::Error, "could not run: the kube-system Leases could not be read: forbidden: leases is forbidden", vec![]),
+            item("node-inventory", ItemGroup::NodeCheck, ItemPhase::Skipped, "no baseline was given", vec![]),
+        ];
+        PostCheckTask::new(
+            TaskMetadata { uid: "0b9f2d8e-5c1a-4e7b-9f3d-2a6c8e1b4d70".into(), creation_timestamp: Some(started), update_timestamp: Some(finished) },
+            PostCheckSpec { cluster_id: None, cluster_version: Some("v1.36".into()), target_version: Some("v1.37".into()) },
+            TaskStatus {
+                phase: TaskPhase::Failed,
+                message: Some("1 fatal item(s) failed: node-ready (API server v1.37.2); could not run: control-plane".into()),
+                items_status: items,
+                started_at: Some(started),
+                finished_at: Some(finished),
+                duration_ms: Some(412),
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_output_is_the_task_document() {
+        let task = sample::failed_task();
+        let text = render(&task, Format::Json, Style::default()).unwrap();
+        let back: PostCheckTask = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, task);
+        insta::assert_snapshot!("json", text);
+    }
+
+    #[test]
+    fn yaml_output_reads_back_as_the_same_task() {
+        let task = sample::failed_task();
+        let back: PostCheckTask = serde_yaml_ng::from_str(&render(&task, Format::Yaml, Style::default()).unwrap()).unwrap();
+        assert_eq!(back, task);
+    }
+}

@@ -1,0 +1,239 @@
+//! The control plane: `cluster-version`, `apiserver-health` and `control-plane`.
+//!
+//! The API server is judged by what it says about itself (`/version`, `/readyz`,
+//! `/livez`); the controller-manager and scheduler, which usually run where a managed
+//! cluster's user cannot see them, by their leader-election Leases in kube-system, and by
+//! their pods when those are visible (kubeadm's static pods).
+
+use chrono::Duration;
+use postcheck_model::{Evidence, Version};
+
+use super::{CheckContext, Finding};
+
+/// Components that hold a leader-election Lease in kube-system.
+const LEADERS: [&str; 2] = ["kube-controller-manager", "kube-scheduler"];
+/// Control-plane components whose pods kubeadm labels `component=<name>`.
+const COMPONENTS: [&str; 3] = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"];
+/// Slack on top of a Lease's duration before its holder counts as gone (clock skew, a
+/// renewal in flight).
+const LEASE_SLACK_SECONDS: i64 = 15;
+
+/// `cluster-version`: the API server is on the target, and no longer on the source.
+pub fn cluster_version(ctx: &CheckContext) -> Finding {
+    let Some(reported) = ctx.snapshot.server_version.ok() else {
+        return Finding::error("the API server's version was not read");
+    };
+    let actual = match Version::parse(reported) {
+        Ok(v) => v,
+        Err(e) => return Finding::error(format!("the API server's version could not be read: {e}")),
+    };
+    let evidence = |why: String| vec![Evidence::cluster("APIServer", "kube-apiserver", why)];
+    let on_target = ctx.spec.target.as_ref().map(|t| actual.satisfies(t));
+    if let (Some(target), Some(false)) = (&ctx.spec.target, on_target) {
+        return Finding::fail(
+            format!("the API server reports {reported}, not the target {target}"),
+            evidence(format!("serves {reported}, expected {target}")),
+        );
+    }
+    if let Some(source) = &ctx.spec.source {
+        // A revision-only upgrade (v1.19.16-r0 to -r80) does not change Kubernetes' version.
+        let same_kubernetes = ctx.spec.target.as_ref().is_some_and(|t| t.triple() == source.triple() && t.patch.is_some());
+        if actual.satisfies(source) && on_target != Some(true) && !same_kubernetes {
+            return Finding::fail(
+                format!("the API server reports {reported}: still on the source version {source}"),
+                evidence(format!("serves {reported}, the version before the upgrade")),
+            );
+        }
+    }
+    match &ctx.spec.target {
+        Some(target) => Finding::pass(format!("the API server reports {reported}, the target {target}")),
+        None => Finding::pass(format!("the API server reports {reported} (no target version given)")),
+    }
+}
+
+/// `apiserver-health`: every `/readyz` and `/livez` check is ok.
+pub fn apiserver_health(ctx: &CheckContext) -> Finding {
+    let checks = ctx.snapshot.health.ok().map_or(&[][..], Vec::as_slice);
+    if checks.is_empty() {
+        return Finding::error("the API server listed no health checks");
+    }
+    let evidence: Vec<Evidence> = checks
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| Evidence::cluster("HealthCheck", format!("{}/{}", c.endpoint, c.name), c.detail.clone()))
+        .collect();
+    Finding::from_evidence(evidence, format!("all {} checks of /readyz and /livez are ok", checks.len()), |n| {
+        format!("{n} API server health check(s) failing")
+    })
+}
+
+/// `control-plane`: controller-manager and scheduler hold recently renewed Leases;
+/// visible control-plane pods are Running, Ready and on the target version.
+pub fn control_plane(ctx: &CheckContext) -> Finding {
+    let snapshot = ctx.snapshot;
+    let now = snapshot.now();
+    let mut evidence = Vec::new();
+    let mut notes = Vec::new();
+
+    let leases: Vec<_> = LEADERS
+        .iter()
+        .map(|name| (*name, snapshot.lease_list().iter().find(|l| l.namespace == "kube-system" && l.name == *name)))
+        .collect();
+    let any_lease = leases.iter().any(|(_, l)| l.is_some());
+    for (name, lease) in &leases {
+        let Some(lease) = lease else {
+            if any_lease {
+                evidence.push(Evidence::namespaced("Lease", "kube-system", *name, format!("absent: {name} holds no leader Lease")));
+            }
+            continue;
+        };
+        let holder = lease.holder.as_deref().unwrap_or("");
+        let limit = Duration::seconds(i64::from(lease.duration_seconds.unwrap_or(15)) + LEASE_SLACK_SECONDS);
+        match lease.renew_time {
+            _ if holder.is_empty() => {
+                evidence.push(Evidence::namespaced("Lease", "kube-system", *name, "has no holder: no leader is elected"))
+            }
+            None => evidence.push(Evidence::namespaced("Lease", "kube-system", *name, "was never renewed")),
+            Some(renewed) if now - renewed > limit => evidence.push(Evidence::namespaced(
+                "Lease",
+                "kube-system",
+                *name,
+                format!("last renewed {}s before the check by {holder}: its leader is gone", (now - renewed).num_seconds()),
+            )),
+            Some(renewed) => notes.push(format!("{name} renewed {}s ago", (now - renewed).num_seconds().max(0))),
+        }
+    }
+
+    let pods: Vec<_> = snapshot
+        .pod_list()
+        .iter()
+        .filter(|p| p.namespace == "kube-system" && !ctx.policy.excludes_pod(p))
+        .filter(|p| p.labels.get("component").is_some_and(|c| COMPONENTS.contains(&c.as_str())))
+        .collect();
+    for pod in &pods {
+        let mut why = Vec::new();
+        if pod.phase != "Running" || !pod.ready {
+            why.push(format!("{}, {}", pod.phase, if pod.ready { "Ready" } else { "not Ready" }));
+        }
+        if let Some(target) = &ctx.spec.target {
+            for c in &pod.containers {
+                let tag = c.image.rsplit_once(':').map(|(_, t)| t).unwrap_or("");
+                if let Ok(v) = Version::parse(tag)
+                    && !v.satisfies(target)
+                {
+                    why.push(format!("container {} runs {}, not the target {target}", c.name, c.image));
+                }
+            }
+        }
+        if !why.is_empty() {
+            evidence.push(Evidence::namespaced("Pod", &pod.namespace, &pod.name, why.join("; ")));
+        }
+    }
+    if !pods.is_empty() {
+        notes.push(format!("{} control-plane pod(s) visible", pods.len()));
+    }
+
+    if !any_lease && pods.is_empty() {
+        return Finding::skip("the control plane is not visible here (no leader Leases, no control-plane pods in kube-system)");
+    }
+    Finding::from_evidence(evidence, format!("control plane alive: {}", notes.join(", ")), |n| {
+        format!("{n} control-plane component(s) not healthy")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+    use postcheck_model::ItemPhase;
+
+    use crate::CheckSpec;
+    use crate::checks::testing::*;
+    use crate::fixture::PodFixture;
+    use crate::policy::Policy;
+    use crate::snapshot::Snapshot;
+
+    fn spec(source: Option<&str>, target: Option<&str>) -> CheckSpec {
+        CheckSpec { source: source.map(|s| s.parse().unwrap()), target: target.map(|s| s.parse().unwrap()) }
+    }
+
+    fn version_item(server: &str, source: Option<&str>, target: Option<&str>) -> postcheck_model::CheckItem {
+        run("cluster-version", &Snapshot::test().version(server), None, &spec(source, target), &Policy::default())
+    }
+
+    #[test]
+    fn the_api_server_on_the_target_passes_whatever_the_patch_or_revision() {
+        assert_eq!(version_item("v1.37.2", Some("v1.36"), Some("v1.37")).phase, ItemPhase::Success);
+        assert_eq!(version_item("v1.37.2", None, Some("v1.37.2-r0")).phase, ItemPhase::Success);
+        assert_eq!(version_item("v1.37.2-eks-a737599", None, Some("v1.37.2")).phase, ItemPhase::Success);
+    }
+
+    #[test]
+    fn the_api_server_off_the_target_fails_naming_the_api_server() {
+        let item = version_item("v1.36.3", Some("v1.36.3"), Some("v1.37.2"));
+        assert_eq!(item.phase, ItemPhase::Failed);
+        assert_eq!(named(&item), ["kube-apiserver"]);
+        assert!(item.message.contains("v1.36.3") && item.message.contains("v1.37.2"), "{}", item.message);
+        assert_eq!(version_item("v1.37.1", None, Some("v1.37.2")).phase, ItemPhase::Failed);
+    }
+
+    #[test]
+    fn without_a_target_the_source_version_must_be_left_behind() {
+        assert_eq!(version_item("v1.36.3", Some("v1.36"), None).phase, ItemPhase::Failed);
+        assert_eq!(version_item("v1.37.2", Some("v1.36"), None).phase, ItemPhase::Success);
+        // A CCE revision-only upgrade keeps Kubernetes' version.
+        assert_eq!(version_item("v1.19.16", Some("v1.19.16-r0"), Some("v1.19.16-r80")).phase, ItemPhase::Success);
+    }
+
+    #[test]
+    fn an_unreadable_version_is_an_error_not_a_failure() {
+        assert_eq!(version_item("devel", None, Some("v1.37")).phase, ItemPhase::Error);
+    }
+
+    #[test]
+    fn a_failing_readyz_check_is_named() {
+        let snapshot = Snapshot::test().health_failed("readyz", "etcd", "failed: reason withheld");
+        let item = run("apiserver-health", &snapshot, None, &CheckSpec::default(), &Policy::default());
+        assert_eq!(item.phase, ItemPhase::Failed);
+        assert_eq!(named(&item), ["readyz/etcd"]);
+        assert_eq!(item.evidence[0].reason, "failed: reason withheld");
+        let healthy = run("apiserver-health", &Snapshot::test(), None, &CheckSpec::default(), &Policy::default());
+        assert_eq!(healthy.phase, ItemPhase::Success);
+    }
+
+    #[test]
+    fn a_stale_scheduler_lease_fails_the_control_plane() {
+        let snapshot = Snapshot::test().lease_renewed("kube-scheduler", Duration::minutes(3));
+        let item = run("control-plane", &snapshot, None, &CheckSpec::default(), &Policy::default());
+        assert_eq!(item.phase, ItemPhase::Failed);
+        assert_eq!(named(&item), ["kube-scheduler"]);
+        assert!(item.evidence[0].reason.contains("180s"), "{}", item.evidence[0].reason);
+    }
+
+    #[test]
+    fn fresh_leases_pass_and_a_managed_control_plane_is_skipped() {
+        let item = run("control-plane", &Snapshot::test(), None, &CheckSpec::default(), &Policy::default());
+        assert_eq!(item.phase, ItemPhase::Success, "{}", item.message);
+        let hidden = Snapshot::test().without_lease("kube-scheduler").without_lease("kube-controller-manager");
+        let item = run("control-plane", &hidden, None, &CheckSpec::default(), &Policy::default());
+        assert_eq!(item.phase, ItemPhase::Skipped);
+    }
+
+    #[test]
+    fn a_missing_scheduler_lease_beside_a_live_controller_manager_fails() {
+        let snapshot = Snapshot::test().without_lease("kube-scheduler");
+        let item = run("control-plane", &snapshot, None, &CheckSpec::default(), &Policy::default());
+        assert_eq!(item.phase, ItemPhase::Failed);
+        assert_eq!(named(&item), ["kube-scheduler"]);
+    }
+
+    #[test]
+    fn visible_control_plane_pods_must_run_the_target_version() {
+        let snapshot = Snapshot::test()
+            .pod(PodFixture::running("kube-system", "kube-apiserver-m1").label("component", "kube-apiserver").image("registry.k8s.io/kube-apiserver:v1.37.2"))
+            .pod(PodFixture::running("kube-system", "kube-scheduler-m1").label("component", "kube-scheduler").image("registry.k8s.io/kube-scheduler:v1.36.3"))
+            .pod(PodFixture::running("kube-system", "kube-controller-manager-m1").label("component", "kube-controller-manager").not_ready());
+        let item = run("control-plane", &snapshot, None, &target("v1.37"), &Policy::default());
+        assert_eq!(item.phase, ItemPhase::Failed);
+        assert_eq!(named(&item), ["kube-scheduler-m1", "kube-controller-manager-m1"]);
+    }
+}

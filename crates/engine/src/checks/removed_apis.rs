@@ -1,0 +1,208 @@
+//! `removed-apis`: objects and Helm releases recorded with an API version the target
+//! Kubernetes no longer serves.
+//!
+//! The rule table is `data/removed-apis.yaml` (every GA and beta removal from 1.16 on, with
+//! its source), parsed once. An object counts when its last-applied configuration names a
+//! removed version and nothing wrote it through a served version since (its managedFields
+//! show who did: a later entry on a served version means it was migrated, Pluto's and
+//! kubent's false positive), or when the newest writer of the object used a removed version.
+//! A Helm release counts when the manifest of its latest deployed revision does.
+
+use std::sync::OnceLock;
+
+use postcheck_model::{Evidence, Version};
+use serde::Deserialize;
+
+use super::{CheckContext, Finding};
+use crate::snapshot_objects::ApiUse;
+
+/// One removal: `apiVersion`/`kind` stopped being served in `removedIn`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rule {
+    /// The removed group/version (`policy/v1beta1`).
+    pub api_version: String,
+    /// The kind it served.
+    pub kind: String,
+    /// The minor that stopped serving it (`1.25`).
+    pub removed_in: String,
+    /// What to use instead (empty when nothing replaces it).
+    #[serde(default)]
+    pub replacement: String,
+}
+
+impl Rule {
+    /// `removedIn` as a version.
+    pub fn removed_version(&self) -> Version {
+        Version::parse(&self.removed_in).unwrap_or_else(|e| panic!("the rule table's removedIn {:?} is checked by a test: {e}", self.removed_in))
+    }
+
+    /// Whether a cluster at `target` no longer serves this version (no target: every rule).
+    pub fn applies_to(&self, target: Option<&Version>) -> bool {
+        target.is_none_or(|t| t.minor_pair() >= self.removed_version().minor_pair())
+    }
+
+    /// `removed in 1.32, use flowcontrol.apiserver.k8s.io/v1`.
+    fn advice(&self) -> String {
+        if self.replacement.is_empty() {
+            format!("removed in {} with no replacement", self.removed_in)
+        } else {
+            format!("removed in {}, use {}", self.removed_in, self.replacement)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Table {
+    rules: Vec<Rule>,
+}
+
+const TABLE: &str = include_str!("../../data/removed-apis.yaml");
+
+/// The rule table, parsed once.
+pub fn rules() -> &'static [Rule] {
+    static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
+    RULES.get_or_init(|| {
+        serde_yaml_ng::from_str::<Table>(TABLE).map(|t| t.rules).unwrap_or_else(|e| panic!("data/removed-apis.yaml is checked by a test: {e}"))
+    })
+}
+
+/// The rule removing `api_version`/`kind`, if any.
+pub fn rule_for(api_version: &str, kind: &str) -> Option<&'static Rule> {
+    rules().iter().find(|r| r.api_version == api_version && r.kind == kind)
+}
+
+fn removed<'a>(api_version: &str, kind: &str, target: Option<&Version>) -> Option<&'a Rule> {
+    rule_for(api_version, kind).filter(|r| r.applies_to(target))
+}
+
+/// Why `object` is on a removed API, or `None` when it is not (or was migrated).
+fn judge_object(object: &ApiUse, target: Option<&Version>) -> Option<String> {
+    let newest = object.managed.last();
+    if let Some(entry) = newest
+        && let Some(rule) = removed(&entry.api_version, &object.kind, target)
+    {
+        return Some(format!("last written through {} ({})", entry.api_version, rule.advice()));
+    }
+    let applied = object.last_applied.as_deref()?;
+    let rule = removed(applied, &object.kind, target)?;
+    // Migrated: something wrote the object through a served version after the apply that
+    // recorded the annotation. Without a known owner of the annotation nothing shows it.
+    let owner = object.managed.iter().rposition(|e| e.owns_last_applied);
+    let migrated = owner.is_some_and(|i| object.managed[i + 1..].iter().any(|e| removed(&e.api_version, &object.kind, target).is_none()));
+    if migrated {
+        return None;
+    }
+    Some(format!("last-applied-configuration uses {applied} ({})", rule.advice()))
+}
+
+/// `removed-apis`: no object or Helm release on an API version the target removed.
+pub fn removed_apis(ctx: &CheckContext) -> Finding {
+    let Some(uses) = ctx.snapshot.removed_apis.ok() else {
+        return Finding::error("the removed-API pass was not gathered");
+    };
+    let target = ctx.spec.target.as_ref();
+    let mut evidence = Vec::new();
+    for object in &uses.objects {
+        if let Some(ns) = &object.namespace
+            && super::grading::excluded(ctx.policy, ns, &object.name)
+        {
+            continue;
+        }
+        if let Some(why) = judge_object(object, target) {
+            evidence.push(match &object.namespace {
+                Some(ns) => Evidence::namespaced(&object.kind, ns, &object.name, why),
+                None => Evidence::cluster(&object.kind, &object.name, why),
+            });
+        }
+    }
+    for release in &uses.releases {
+        if super::grading::excluded(ctx.policy, &release.namespace, &release.name) {
+            continue;
+        }
+        for o in &release.objects {
+            if let Some(rule) = removed(&o.api_version, &o.kind, target) {
+                evidence.push(Evidence::namespaced(
+                    "HelmRelease",
+                    &release.namespace,
+                    &release.name,
+                    format!("revision {} ({}) renders {} {} as {} ({})", release.version, release.status, o.kind, o.name, o.api_version, rule.advice()),
+                ));
+            }
+        }
+    }
+    let at = target.map(|t| format!(" in {t}")).unwrap_or_default();
+    Finding::from_evidence(evidence, format!("no object or Helm release uses an API version removed{at}"), |n| {
+        format!("{n} object(s) or Helm release(s) use API versions removed{at}")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use postcheck_model::ItemPhase;
+
+    use super::*;
+    use crate::checks::testing::*;
+    use crate::policy::Policy;
+    use crate::snapshot::Snapshot;
+
+    #[test]
+    fn the_rule_table_parses_and_every_removal_is_a_version() {
+        assert!(rules().len() > 40, "{} rules", rules().len());
+        for r in rules() {
+            let v = Version::parse(&r.removed_in).unwrap_or_else(|e| panic!("{r:?}: {e}"));
+            assert!(v.major == 1 && v.minor >= 16, "{r:?}");
+            assert!(r.api_version.contains('/'), "{r:?}");
+        }
+        assert_eq!(rule_for("flowcontrol.apiserver.k8s.io/v1beta3", "FlowSchema").unwrap().removed_in, "1.32");
+        assert_eq!(rule_for("policy/v1beta1", "PodDisruptionBudget").unwrap().replacement, "policy/v1");
+    }
+
+    #[test]
+    fn finds_a_flowschema_last_applied_as_v1beta3_and_a_helm_pdb_on_policy_v1beta1() {
+        let snapshot = Snapshot::test()
+            .api_use(ApiUse::object("FlowSchema", None, "legacy-batch-jobs").last_applied("flowcontrol.apiserver.k8s.io/v1beta3").managed("flowcontrol.apiserver.k8s.io/v1", true))
+            .helm_release("shop", "legacy-pdb", 1, &[("policy/v1beta1", "PodDisruptionBudget", "legacy-pdb")]);
+        let item = run("removed-apis", &snapshot, None, &target("v1.37.2"), &Policy::default());
+        assert_eq!(item.phase, ItemPhase::Failed, "{item:?}");
+        assert_eq!(named(&item), ["legacy-batch-jobs", "legacy-pdb"]);
+        assert!(item.evidence[0].reason.contains("v1beta3") && item.evidence[0].reason.contains("removed in 1.32"), "{item:?}");
+        assert!(item.evidence[1].reason.contains("PodDisruptionBudget legacy-pdb as policy/v1beta1"), "{item:?}");
+        assert!(item.evidence[1].reason.contains("use policy/v1"), "{item:?}");
+    }
+
+    #[test]
+    fn an_object_migrated_through_the_served_version_is_not_flagged() {
+        let snapshot = Snapshot::test().api_use(
+            ApiUse::object("FlowSchema", None, "migrated")
+                .last_applied("flowcontrol.apiserver.k8s.io/v1beta3")
+                .managed("flowcontrol.apiserver.k8s.io/v1beta3", true)
+                .managed("flowcontrol.apiserver.k8s.io/v1", false),
+        );
+        let item = run("removed-apis", &snapshot, None, &target("v1.37.2"), &Policy::default());
+        assert_eq!(item.phase, ItemPhase::Success, "{item:?}");
+    }
+
+    #[test]
+    fn an_object_last_written_through_a_removed_version_is_flagged() {
+        let snapshot = Snapshot::test().api_use(ApiUse::object("CronJob", Some("jobs"), "nightly").managed("batch/v1beta1", false));
+        let item = run("removed-apis", &snapshot, None, &target("v1.37.2"), &Policy::default());
+        assert_eq!(named(&item), ["nightly"]);
+        assert!(item.evidence[0].reason.contains("last written through batch/v1beta1"), "{item:?}");
+    }
+
+    #[test]
+    fn a_removal_after_the_target_does_not_count() {
+        let snapshot = Snapshot::test().api_use(ApiUse::object("FlowSchema", None, "fs").last_applied("flowcontrol.apiserver.k8s.io/v1beta3"));
+        assert_eq!(run("removed-apis", &snapshot, None, &target("v1.31.4"), &Policy::default()).phase, ItemPhase::Success);
+        assert_eq!(run("removed-apis", &snapshot, None, &target("v1.32.0"), &Policy::default()).phase, ItemPhase::Failed);
+    }
+
+    #[test]
+    fn a_current_api_version_is_not_flagged() {
+        let snapshot = Snapshot::test()
+            .api_use(ApiUse::object("FlowSchema", None, "fresh").last_applied("flowcontrol.apiserver.k8s.io/v1").managed("flowcontrol.apiserver.k8s.io/v1", true))
+            .helm_release("shop", "modern", 3, &[("policy/v1", "PodDisruptionBudget", "modern")]);
+        assert_eq!(run("removed-apis", &snapshot, None, &target("v1.37.2"), &Policy::default()).phase, ItemPhase::Success);
+    }
+}
