@@ -1,0 +1,154 @@
+//! The HTTP surface: which path goes to which handler, behind which middleware.
+//!
+//! - [`postcheck`]: `POST .../operation/postcheck`, the seed's API.
+//! - [`tasks`]: `GET .../operation/postcheck/tasks[/{task_id}]`.
+//! - [`clusters`]: the clusters a project may check; [`baseline`]: their baselines.
+//! - [`health`]: `/healthz`, `/readyz`, `/metrics`, `/openapi.json` (no credentials).
+//!
+//! Every `/api/v3` route sits behind [`crate::auth::authenticate`]; every response gets
+//! an `X-Request-Id` and is counted by [`crate::metrics::track`].
+
+pub mod baseline;
+pub mod clusters;
+pub mod health;
+pub mod postcheck;
+pub mod tasks;
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::middleware;
+use axum::routing::{get, post};
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+use crate::domain::{ClusterId, ProjectId, TaskId};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// `POST` here runs a post-check.
+pub const POSTCHECK: &str = "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/postcheck";
+/// `GET` here lists a cluster's post-check tasks.
+pub const TASKS: &str = "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/postcheck/tasks";
+/// `GET` here reads one post-check task.
+pub const TASK: &str = "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/postcheck/tasks/{task_id}";
+/// `POST` registers, `GET` lists a project's clusters.
+pub const CLUSTERS: &str = "/api/v3/projects/{project_id}/clusters";
+/// `GET` reads, `DELETE` removes a registered cluster.
+pub const CLUSTER: &str = "/api/v3/projects/{project_id}/clusters/{cluster_id}";
+/// `POST` takes, `PUT` stores, `GET` reads a registered cluster's baseline.
+pub const BASELINE: &str = "/api/v3/projects/{project_id}/clusters/{cluster_id}/baseline";
+
+/// The whole application: API routes, public routes, middleware.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route(POSTCHECK, post(postcheck::create))
+        .route(TASKS, get(tasks::list))
+        .route(TASK, get(tasks::get))
+        .route(CLUSTERS, post(clusters::create).get(clusters::list))
+        .route(CLUSTER, get(clusters::get).delete(clusters::delete))
+        .route(BASELINE, post(baseline::take).put(baseline::put).get(baseline::get))
+        .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::authenticate));
+    let public = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/openapi.json", get(health::openapi));
+    let max_body = state.limits.max_body_bytes;
+    Router::new()
+        .merge(api)
+        .merge(public)
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
+                    let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+                }).on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
+                .layer(PropagateRequestIdLayer::x_request_id()),
+        )
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("No such route.".into())
+}
+
+async fn path_params<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<HashMap<String, String>, ApiError> {
+    Path::<HashMap<String, String>>::from_request_parts(parts, state)
+        .await
+        .map(|Path(p)| p)
+        .map_err(|e| ApiError::InvalidRequest(format!("The path is not valid: {e}.")))
+}
+
+fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Result<&'a str, ApiError> {
+    params.get(name).map(String::as_str).ok_or_else(|| ApiError::InvalidRequest(format!("The path has no {name}.")))
+}
+
+/// `{project_id}` of the path, parsed.
+#[derive(Debug, Clone)]
+pub struct ProjectPath {
+    /// The project.
+    pub project: ProjectId,
+}
+
+/// `{project_id}/clusters/{cluster_id}` of the path, parsed.
+#[derive(Debug, Clone)]
+pub struct ClusterPath {
+    /// The project.
+    pub project: ProjectId,
+    /// The cluster.
+    pub cluster: ClusterId,
+}
+
+/// `.../tasks/{task_id}` of the path, parsed.
+#[derive(Debug, Clone)]
+pub struct TaskPath {
+    /// The project.
+    pub project: ProjectId,
+    /// The cluster.
+    pub cluster: ClusterId,
+    /// The task.
+    pub task: TaskId,
+}
+
+fn invalid(e: crate::domain::InvalidId) -> ApiError {
+    ApiError::InvalidRequest(format!("{e}."))
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ProjectPath {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let p = path_params(parts, state).await?;
+        Ok(Self { project: ProjectId::parse(param(&p, "project_id")?).map_err(invalid)? })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClusterPath {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let p = path_params(parts, state).await?;
+        Ok(Self {
+            project: ProjectId::parse(param(&p, "project_id")?).map_err(invalid)?,
+            cluster: ClusterId::parse(param(&p, "cluster_id")?).map_err(invalid)?,
+        })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for TaskPath {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let p = path_params(parts, state).await?;
+        Ok(Self {
+            project: ProjectId::parse(param(&p, "project_id")?).map_err(invalid)?,
+            cluster: ClusterId::parse(param(&p, "cluster_id")?).map_err(invalid)?,
+            task: TaskId::parse(param(&p, "task_id")?).map_err(invalid)?,
+        })
+    }
+}

@@ -1,0 +1,61 @@
+//! The seed's example request against a cluster of the real test control plane
+//! (kube-apiserver 1.36 with kwok nodes), registered by endpoint + CA + token.
+
+use postcheck_testenv::{TestCluster, UpOptions};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+async fn control_plane() -> TestCluster {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    TestCluster::up(UpOptions { version: "1.36".into(), nodes: 3, state_dir: None })
+        .await
+        .unwrap_or_else(|e| panic!("the test control plane did not start (scripts/k8s-binaries builds its binaries): {e}"))
+}
+
+#[tokio::test]
+#[ignore = "needs the control plane; scripts/test runs it"]
+async fn the_seed_request_checks_a_real_cluster_and_answers_in_the_seed_shape() {
+    let cluster = control_plane().await;
+    let app = spawn_app().await;
+    let registration = json!({
+        "clusterID": CLUSTER,
+        "name": "testcluster",
+        "endpoint": cluster.server_url(),
+        "caPem": cluster.ca_pem(),
+        "token": cluster.admin_token(),
+    });
+    let response = app.post_json(&format!("/api/v3/projects/{PROJECT}/clusters"), &registration).await;
+    assert_eq!(response.status(), 201);
+    assert!(!response.text().await.unwrap().contains(&cluster.admin_token()), "the token is never echoed");
+
+    // The seed's request names 1.19.16, the cluster runs 1.36: examined, and Failed.
+    let response = app.post_json(&TestApp::postcheck_path(PROJECT, CLUSTER), &seed_request()).await;
+    assert_eq!(response.status(), 200);
+    let task: Value = response.json().await.unwrap();
+    assert_eq!(task["kind"], "PostCheckTask");
+    assert_eq!(task["apiVersion"], "v3");
+    assert_eq!(task["spec"], seed_request()["spec"]);
+    assert_eq!(task["status"]["phase"], "Failed", "{task}");
+    assert!(!task["status"]["itemsStatus"].as_array().unwrap().is_empty(), "{task}");
+
+    // The same request with the cluster's real versions: Success.
+    let mut request = seed_request();
+    request["spec"]["clusterVersion"] = json!("v1.35");
+    request["spec"]["targetVersion"] = json!("v1.36");
+    let task: Value = app.post_json(&TestApp::postcheck_path(PROJECT, CLUSTER), &request).await.json().await.unwrap();
+    assert_eq!(task["status"]["phase"], "Success", "{task}");
+
+    // With a baseline taken from the cluster, the check compares against it and still passes.
+    let baseline = app
+        .http
+        .post(app.url(&format!("/api/v3/projects/{PROJECT}/clusters/{CLUSTER}/baseline")))
+        .header("X-Auth-Token", &app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(baseline.status(), 201, "{}", baseline.text().await.unwrap());
+    let task: Value = app.post_json(&TestApp::postcheck_path(PROJECT, CLUSTER), &request).await.json().await.unwrap();
+    assert_eq!(task["status"]["phase"], "Success", "{task}");
+    cluster.down().await.expect("the control plane stops");
+}
