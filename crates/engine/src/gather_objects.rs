@@ -546,6 +546,62 @@ mod tests {
     }
 
     #[test]
+    fn decodes_a_stuck_deployment_and_an_on_delete_daemonset() {
+        let d: Deployment = serde_json::from_value(serde_json::json!({
+            "metadata": {"namespace": "shop", "name": "api"},
+            "spec": {"replicas": 3, "selector": {}, "template": {}},
+            "status": {"readyReplicas": 2, "availableReplicas": 2, "updatedReplicas": 1, "conditions": [
+                {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "ReplicaSet \"api-6f\" has timed out progressing."}]}
+        }))
+        .unwrap();
+        let w = deployment(d);
+        assert_eq!((w.desired, w.ready, w.available, w.updated), (3, 2, 2, Some(1)));
+        assert_eq!(w.stuck.as_deref(), Some("ReplicaSet \"api-6f\" has timed out progressing."));
+        let ds: DaemonSet = serde_json::from_value(serde_json::json!({
+            "metadata": {"namespace": "kube-system", "name": "legacy"},
+            "spec": {"selector": {}, "template": {}, "updateStrategy": {"type": "OnDelete"}},
+            "status": {"desiredNumberScheduled": 3, "numberReady": 3, "numberAvailable": 3, "updatedNumberScheduled": 0,
+                "currentNumberScheduled": 3, "numberMisscheduled": 0}
+        }))
+        .unwrap();
+        let w = daemon_set(ds);
+        assert_eq!((w.desired, w.updated), (3, None));
+        assert!(w.is_complete(), "old replicas are expected with OnDelete: {w:?}");
+    }
+
+    #[test]
+    fn counts_ready_endpoints_unset_ready_meaning_ready() {
+        let s: EndpointSlice = serde_json::from_value(serde_json::json!({
+            "metadata": {"namespace": "shop", "name": "checkout-x", "labels": {"kubernetes.io/service-name": "checkout"}},
+            "addressType": "IPv4",
+            "endpoints": [
+                {"addresses": ["10.0.0.1"], "conditions": {"ready": true}},
+                {"addresses": ["10.0.0.2"], "conditions": {"ready": false}},
+                {"addresses": ["10.0.0.3"]}
+            ]
+        }))
+        .unwrap();
+        let slice = slice(s);
+        assert_eq!((slice.service.as_deref(), slice.ready), (Some("checkout"), 2));
+        let external: Service = serde_json::from_value(serde_json::json!({"metadata": {"name": "ext"}, "spec": {"type": "ExternalName", "externalName": "x.example"}})).unwrap();
+        assert_eq!(service(external), None);
+    }
+
+    #[test]
+    fn an_unavailable_apiservice_keeps_its_reason() {
+        let a: APIService = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "v1beta1.metrics.k8s.io"},
+            "spec": {"service": {"namespace": "monitoring", "name": "metrics"}, "groupPriorityMinimum": 100, "versionPriority": 100},
+            "status": {"conditions": [{"type": "Available", "status": "False", "reason": "MissingEndpoints", "message": "no addresses"}]}
+        }))
+        .unwrap();
+        let a = api_service(a);
+        assert!(!a.available);
+        assert_eq!(a.reason.as_deref(), Some("Available is False: MissingEndpoints: no addresses"));
+        assert_eq!(a.service.unwrap().to_string(), "monitoring/metrics");
+    }
+
+    #[test]
     fn a_release_that_is_not_base64_is_an_error_not_a_panic() {
         assert!(decode_release(b"%%%").unwrap_err().starts_with("base64"));
     }

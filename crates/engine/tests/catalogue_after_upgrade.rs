@@ -25,6 +25,19 @@ async fn synthetic_leftovers(cluster: &TestCluster) -> Vec<String> {
     Api::<Namespace>::all(client).list(&ListParams::default().labels(synthetic::LABEL)).await.unwrap().items.into_iter().filter_map(|n| n.metadata.name).collect()
 }
 
+/// Waits (up to a minute) until the synthetic check's namespaces are all gone.
+async fn assert_no_synthetic_leftovers(cluster: &TestCluster, after: &str) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let left = synthetic_leftovers(cluster).await;
+        if left.is_empty() {
+            return;
+        }
+        assert!(std::time::Instant::now() < until, "{after}: the synthetic check left {left:?} behind");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
 fn ns(name: &str) -> Option<String> {
     Some(format!("f-{name}"))
 }
@@ -36,6 +49,11 @@ async fn after_a_clean_upgrade_every_check_passes_and_each_fault_fails_only_its_
     let before = baseline(&cluster).await;
     cluster.upgrade("1.37", NodesToMove::All).await.unwrap_or_else(|e| panic!("upgrading the test cluster to 1.37: {e}"));
 
+    // A leftover of an interrupted earlier run, which the next run sweeps.
+    let client = cluster.client().await.unwrap();
+    let leftover = json!({ "metadata": { "name": "postcheck-synthetic-leftover", "labels": { synthetic::LABEL: "old" } } });
+    Api::<Namespace>::all(client.clone()).create(&PostParams::default(), &serde_json::from_value(leftover).unwrap()).await.unwrap();
+
     // A healthy cluster with every check on, the synthetic pod included.
     let mut all = policy(&[]);
     all.synthetic.enabled = true;
@@ -46,9 +64,8 @@ async fn after_a_clean_upgrade_every_check_passes_and_each_fault_fails_only_its_
     let synthetic_item = item(&status, "synthetic-pod");
     assert_eq!(synthetic_item.phase, ItemPhase::Success, "{synthetic_item:#?}");
     assert!(synthetic_item.message.contains("each of 4 schedulable node(s)"), "{}", synthetic_item.message);
-    assert_eq!(synthetic_leftovers(&cluster).await, Vec::<String>::new(), "the synthetic check left something behind");
+    assert_no_synthetic_leftovers(&cluster, "a passing run and the sweep of an earlier leftover").await;
 
-    let client = cluster.client().await.unwrap();
     let mut proven: Vec<String> = Vec::new();
     let namespaced = [
         (Fault::PodCrashLoop { namespace: ns("crash"), name: None }, "pod-health"),
@@ -115,6 +132,11 @@ async fn after_a_clean_upgrade_every_check_passes_and_each_fault_fails_only_its_
     let synthetic_item = item(&status, "synthetic-pod");
     assert_eq!(synthetic_item.evidence.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["orphan-node"], "{synthetic_item:#?}");
     assert_eq!(synthetic_leftovers(&cluster).await, Vec::<String>::new(), "the failed synthetic check left something behind");
+
+    // Interrupted while waiting for the orphan node: what it made is deleted all the same.
+    let interrupted = tokio::time::timeout(std::time::Duration::from_secs(5), synthetic::run(&client)).await;
+    assert!(interrupted.is_err(), "the run should still be waiting for orphan-node: {interrupted:?}");
+    assert_no_synthetic_leftovers(&cluster, "an interrupted run").await;
     nodes.delete("orphan-node", &DeleteParams::default()).await.unwrap();
 
     cluster.down().await.unwrap();
