@@ -168,7 +168,12 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     };
     let policy = args.policy_flags.apply(policy)?;
     let baseline = args.baseline.as_deref().map(read_baseline).transpose()?;
-    let wire_spec = PostCheckSpec { cluster_id: None, cluster_version: args.source.clone(), target_version: args.target.clone() };
+    let wire_spec = PostCheckSpec {
+        cluster_id: None,
+        cluster_version: args.source.clone(),
+        target_version: args.target.clone(),
+        synthetic: policy.synthetic.enabled.then_some(true),
+    };
     let spec = CheckSpec::from_wire(&wire_spec)?;
     let request = CheckRequest { spec, baseline, policy, deadline: args.timeout };
 

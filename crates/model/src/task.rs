@@ -41,6 +41,10 @@ pub struct PostCheckSpec {
     /// Target cluster version (after the upgrade).
     #[serde(rename = "targetVersion", default, skip_serializing_if = "Option::is_none")]
     pub target_version: Option<String>,
+    /// postcheck's extension: also run the opt-in `synthetic-pod` check (CCE's new-pod
+    /// check: a DaemonSet on every schedulable node, deleted afterwards). Absent means no.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synthetic: Option<bool>,
 }
 
 /// A task's phase. CCE's post-check answers only the last three; `Running` is what an
@@ -213,6 +217,7 @@ mod tests {
             cluster_id: Some("8978deaa-1743-11ee-8e46-0255ac10004c".into()),
             cluster_version: Some("v1.15.11-r1".into()),
             target_version: Some("v1.19.16-r80".into()),
+            synthetic: None,
         };
         let task = PostCheckTask::new(
             TaskMetadata { uid: "e99fedf8-348c-4084-b0fd-81bf187df4e0".into(), creation_timestamp: None, update_timestamp: None },

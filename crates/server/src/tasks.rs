@@ -218,7 +218,8 @@ impl CheckJob {
             Err(m) => return error(m),
         };
         let deadline = self.deadline;
-        let request = CheckRequest { baseline, ..CheckRequest::new(self.check.clone(), deadline) };
+        let mut request = CheckRequest { baseline, ..CheckRequest::new(self.check.clone(), deadline) };
+        request.policy.synthetic.enabled = self.task.spec.synthetic.unwrap_or(false);
         match tokio::time::timeout(deadline + Duration::from_secs(1), postcheck_engine::check(client, &request)).await {
             Ok(status) => status,
             Err(_) => error(format!("the check did not finish within the service's deadline of {}s", deadline.as_secs_f64())),

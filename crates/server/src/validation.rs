@@ -110,6 +110,14 @@ mod tests {
     }
 
     #[test]
+    fn the_synthetic_extension_is_kept_in_the_spec() {
+        let mut body = seed();
+        body["spec"]["synthetic"] = json!(true);
+        assert_eq!(parse(body).unwrap().spec.synthetic, Some(true));
+        assert_eq!(parse(seed()).unwrap().spec.synthetic, None, "absent means no, and is not echoed");
+    }
+
+    #[test]
     fn an_empty_spec_is_valid_and_names_the_path_cluster() {
         let valid = parse(json!({"kind": "PostCheckTask", "apiVersion": "v3", "spec": {}, "extra": [1]})).unwrap();
         assert_eq!(valid.spec.cluster_id.as_deref(), Some(CLUSTER));

@@ -17,7 +17,9 @@ async fn control_plane() -> TestCluster {
 #[ignore = "needs the control plane; scripts/test runs it"]
 async fn the_seed_request_checks_a_real_cluster_and_answers_in_the_seed_shape() {
     let cluster = control_plane().await;
-    let app = spawn_app().await;
+    // Long enough for the synthetic DaemonSet to come up on every node (the default test
+    // deadline is 5 s).
+    let app = spawn_app_with(|c| c.check_deadline = std::time::Duration::from_secs(90)).await;
     let registration = json!({
         "clusterID": CLUSTER,
         "name": "testcluster",
@@ -57,5 +59,21 @@ async fn the_seed_request_checks_a_real_cluster_and_answers_in_the_seed_shape() 
     assert_eq!(baseline.status(), 201, "{}", baseline.text().await.unwrap());
     let task: Value = app.post_json(&TestApp::postcheck_path(PROJECT, CLUSTER), &request).await.json().await.unwrap();
     assert_eq!(task["status"]["phase"], "Success", "{task}");
+    let synthetic = item(&task, "synthetic-pod");
+    assert_eq!(synthetic["phase"], "Skipped", "opt-in only: {task}");
+
+    // postcheck's spec extension `synthetic: true` runs CCE's new-pod check through the API.
+    request["spec"]["synthetic"] = json!(true);
+    let task: Value = app.post_json(&TestApp::postcheck_path(PROJECT, CLUSTER), &request).await.json().await.unwrap();
+    assert_eq!(task["spec"]["synthetic"], true, "{task}");
+    assert_eq!(task["status"]["phase"], "Success", "{task}");
+    assert_eq!(item(&task, "synthetic-pod")["phase"], "Success", "{task}");
     cluster.down().await.expect("the control plane stops");
+}
+
+fn item<'a>(task: &'a Value, name: &str) -> &'a Value {
+    task["status"]["itemsStatus"]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i["name"] == name))
+        .unwrap_or_else(|| panic!("no item {name} in {task}"))
 }

@@ -144,6 +144,7 @@ pub fn running_task(project: &str, cluster: &str, uid: &str, created_at: DateTim
             cluster_id: Some(cluster.to_owned()),
             cluster_version: Some("v1.36.3".to_owned()),
             target_version: Some("v1.37.2".to_owned()),
+            ..Default::default()
         },
         status: TaskStatus {
             started_at: Some(created_at),
