@@ -12,7 +12,8 @@
 //! - [`components`]: each component's command line; [`process`]: starting and stopping them
 //!   by pid; [`stages`]: the kwok stages;
 //! - [`nodes`] and [`workloads`]: the kwok nodes and the starting workloads;
-//! - [`cluster`]: `up`, `attach`, `upgrade`, `down`; [`faults`]: the faults; [`status`].
+//! - [`cluster`]: `up`, `attach`, `upgrade`, `down`; [`faults`]: the faults; [`status`];
+//! - [`populate`]: the scale generator of the benchmarks (thousands of nodes and pods).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), postcheck_testenv::TestEnvError> {
@@ -33,6 +34,7 @@ pub mod faults;
 pub mod kubeconfig;
 pub mod nodes;
 pub mod pki;
+pub mod populate;
 pub mod process;
 pub mod stages;
 pub mod state;
@@ -44,4 +46,5 @@ pub use binaries::binaries_dir;
 pub use cluster::{NodesToMove, TestCluster, UpOptions};
 pub use error::TestEnvError;
 pub use faults::{FAULT_NAMES, Fault, FaultTarget};
+pub use populate::{PopulateOptions, PopulateReport, populate};
 pub use status::{ClusterStatus, NodeStatus, ProcessStatus};

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use postcheck_testenv::{Fault, NodesToMove, TestCluster, UpOptions};
+use postcheck_testenv::{Fault, NodesToMove, PopulateOptions, TestCluster, UpOptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -70,6 +70,34 @@ enum Command {
         #[arg(long)]
         state: Option<PathBuf>,
     },
+    /// Add nodes and pods of realistic size at scale (the benchmarks' generator); prints a
+    /// JSON report of what was created and how long each step took.
+    Populate {
+        /// Total kwok nodes wanted.
+        #[arg(long)]
+        nodes: usize,
+        /// Pods to create, bound to the nodes, owned by ReplicaSets of Deployments.
+        #[arg(long)]
+        pods: usize,
+        /// Deployments (default: one per 20 pods).
+        #[arg(long)]
+        deployments: Option<usize>,
+        /// Services, each selecting one Deployment (default: one per 30 pods).
+        #[arg(long)]
+        services: Option<usize>,
+        /// Namespaces to spread the workloads over.
+        #[arg(long, default_value_t = 50)]
+        namespaces: usize,
+        /// Requests in flight at most.
+        #[arg(long, default_value_t = 64)]
+        parallel: usize,
+        /// How long to wait for every pod to be Ready and adopted (30m, 1h).
+        #[arg(long, default_value = "40m", value_parser = humantime_secs)]
+        timeout: std::time::Duration,
+        /// State folder.
+        #[arg(long)]
+        state: Option<PathBuf>,
+    },
     /// Stop every recorded process.
     Down {
         /// State folder.
@@ -80,6 +108,18 @@ enum Command {
 
 fn state_dir(state: Option<PathBuf>) -> PathBuf {
     state.unwrap_or_else(|| postcheck_testenv::state::default_root().join("default"))
+}
+
+fn humantime_secs(value: &str) -> anyhow::Result<std::time::Duration> {
+    let (number, unit) = value.split_at(value.trim_end_matches(char::is_alphabetic).len());
+    let n: u64 = number.parse().with_context(|| format!("a duration like 90s, 30m or 1h, not {value:?}"))?;
+    let seconds = match unit {
+        "s" | "" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => anyhow::bail!("a duration like 90s, 30m or 1h, not {value:?}"),
+    };
+    Ok(std::time::Duration::from_secs(seconds))
 }
 
 fn parse_nodes(value: &str) -> anyhow::Result<NodesToMove> {
@@ -170,6 +210,34 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("reading the cluster's status")?;
             println!("{}", serde_json::to_string_pretty(&status)?);
+        }
+        Command::Populate {
+            nodes,
+            pods,
+            deployments,
+            services,
+            namespaces,
+            parallel,
+            timeout,
+            state,
+        } => {
+            let dir = state_dir(state);
+            let cluster = TestCluster::attach(&dir)
+                .with_context(|| format!("opening the cluster in {}", dir.display()))?;
+            let client = cluster.client().await.context("connecting to the cluster")?;
+            let opts = PopulateOptions {
+                nodes,
+                pods,
+                deployments: deployments.unwrap_or(pods.div_ceil(20)).max(1),
+                services: services.unwrap_or(pods.div_ceil(30)),
+                namespaces,
+                parallel,
+                ready_timeout: timeout,
+            };
+            let report = postcheck_testenv::populate(&client, &cluster.version(), &opts)
+                .await
+                .with_context(|| format!("populating with {opts:?}"))?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Command::Down { state } => {
             let dir = state_dir(state);

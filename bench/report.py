@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+"""bench/report.py: turns scripts/bench's raw measurements into the committed results.
+
+Reads RESULTS/<scale>/raw.csv (tool,run,wall_s,max_rss_kb,exit), RESULTS/machine.txt and
+RESULTS/service/*.txt (wrk reports), and writes RESULTS/README.md (medians, ratios to the
+floor, the targets) and the chart RESULTS/bench.svg and RESULTS/bench.png (time and peak
+memory per tool and scale).
+
+Usage: bench/report.py RESULTS_DIR
+"""
+
+import csv
+import re
+import statistics
+import sys
+from pathlib import Path
+
+SCALES = [("small", "50 nodes, 1,500 pods"), ("medium", "1,000 nodes, 30,000 pods"),
+          ("large", "5,000 nodes, 150,000 pods")]
+TOOLS = ["floor", "postcheck", "popeye", "kubectl"]
+# Exit codes that mean the tool did its job (postcheck: 0 Success, 1 Failed; 2 is Error).
+GOOD_EXIT = {"floor": {0}, "postcheck": {0, 1}, "popeye": {0}, "kubectl": {0}}
+# postcheck's targets per scale: (time ratio to the floor, peak RSS in MB)
+TARGETS = {"medium": (1.3, 120), "large": (1.3, 300)}
+COLORS = {"floor": "#9e9e9e", "postcheck": "#1565c0", "popeye": "#ef6c00", "kubectl": "#6a1b9a"}
+
+
+def load(results: Path):
+    """{scale: {tool: {"wall": median s, "rss": median MB, "runs": n, "bad": n}}}"""
+    out = {}
+    for scale, _ in SCALES:
+        raw = results / scale / "raw.csv"
+        if not raw.exists():
+            continue
+        rows = [r for r in csv.DictReader(raw.open()) if r["run"] != "warmup"]
+        per = {}
+        for tool in TOOLS:
+            mine = [r for r in rows if r["tool"] == tool]
+            good = [r for r in mine if int(r["exit"]) in GOOD_EXIT[tool]]
+            if not good:
+                if mine:  # every run was capped: what it reached is a lower bound
+                    per[tool] = {"wall": max(float(r["wall_s"]) for r in mine),
+                                 "rss": max(int(r["max_rss_kb"]) for r in mine) / 1000,
+                                 "walls": [], "runs": 0, "bad": len(mine), "lower_bound": True}
+                continue
+            per[tool] = {
+                "wall": statistics.median(float(r["wall_s"]) for r in good),
+                "rss": statistics.median(int(r["max_rss_kb"]) for r in good) / 1000,
+                "walls": [float(r["wall_s"]) for r in good],
+                "runs": len(good),
+                "bad": len(mine) - len(good),
+            }
+        out[scale] = per
+    return out
+
+
+def wrk(path: Path):
+    """Requests/s, p50 and p99 (ms) and non-2xx count from a wrk --latency report."""
+    text = path.read_text()
+
+    def ms(label):
+        m = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+        if not m:
+            return None
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    total = re.search(r"(\d+) requests in", text)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    errors = re.search(r"Socket errors: (.*)", text)
+    return {
+        "rps": float(rps.group(1)) if rps else None,
+        "total": int(total.group(1)) if total else None,
+        "p50": ms("50%"),
+        "p99": ms("99%"),
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "errors": errors.group(1).strip() if errors else "none",
+    }
+
+
+def fmt_s(v):
+    return f"{v:.2f} s" if v < 10 else f"{v:.1f} s"
+
+
+def table(data):
+    lines = ["| Scale | Tool | Wall time (median) | × floor | Peak RSS (median) | Runs |",
+             "|---|---|---:|---:|---:|---:|"]
+    for scale, label in SCALES:
+        per = data.get(scale)
+        if not per:
+            continue
+        floor = per.get("floor")
+        for tool in TOOLS:
+            t = per.get(tool)
+            if not t:
+                lines.append(f"| {scale} ({label}) | {tool} | n/a | | | 0 |")
+                continue
+            lb = "> " if t.get("lower_bound") else ""
+            ratio = f"{lb}{t['wall'] / floor['wall']:.2f}×" if floor else ""
+            bad = f" ({t['bad']} capped or failed)" if t["bad"] else ""
+            lines.append(f"| {scale} ({label}) | {tool} | {lb}{fmt_s(t['wall'])} | {ratio} | "
+                         f"{'≥ ' if lb else ''}{t['rss']:.0f} MB | {t['runs']}{bad} |")
+    return "\n".join(lines)
+
+
+def targets(data):
+    lines = []
+    for scale, (max_ratio, max_mb) in TARGETS.items():
+        per = data.get(scale, {})
+        pc, floor, popeye = per.get("postcheck"), per.get("floor"), per.get("popeye")
+        if not (pc and floor):
+            lines.append(f"- {scale}: not measured in this run.")
+            continue
+        ratio = pc["wall"] / floor["wall"]
+        ok = lambda b: "met" if b else "**missed**"
+        lines.append(f"- {scale}: wall time {ratio:.2f}× the floor (target ≤ {max_ratio}×: "
+                     f"{ok(ratio <= max_ratio)}"
+                     + ("" if ratio <= max_ratio else f", over by {(ratio / max_ratio - 1) * 100:.0f}%")
+                     + f"); peak RSS {pc['rss']:.0f} MB (target ≤ {max_mb} MB: {ok(pc['rss'] <= max_mb)}"
+                     + ("" if pc["rss"] <= max_mb else f", over by {pc['rss'] - max_mb:.0f} MB")
+                     + ")")
+        if scale == "medium" and popeye:
+            speed, mem = popeye["wall"] / pc["wall"], popeye["rss"] / pc["rss"]
+            more = "more than " if popeye.get("lower_bound") else ""
+            lines.append(f"- {scale} against popeye: {more}{speed:.1f}× faster (target ≥ 5×: {ok(speed >= 5)}), "
+                         f"{more}{mem:.1f}× less memory (target ≥ 10×: {ok(mem >= 10)})"
+                         + (" (popeye was stopped at its cap, see capped.csv)" if more else ""))
+    pods = {"small": 1500, "medium": 30000, "large": 150000}
+    measured = [(pods[s], data[s]["postcheck"]["rss"]) for s, _ in SCALES
+                if data.get(s, {}).get("postcheck") and not data[s]["postcheck"].get("lower_bound")]
+    if len(measured) >= 2:
+        (p0, r0), (p1, r1) = measured[0], measured[-1]
+        slope = (r1 - r0) / (p1 - p0) * 1000
+        lines.append(f"- memory against objects: postcheck's peak RSS goes from {r0:.0f} MB at {p0:,} pods to "
+                     f"{r1:.0f} MB at {p1:,} pods, {slope:.2f} MB per 1,000 pods kept (the page in flight, "
+                     f"500 pods, is the same at every scale)")
+    return "\n".join(lines)
+
+
+def service_table(results: Path):
+    files = sorted((results / "service").glob("*.txt")) if (results / "service").exists() else []
+    if not files:
+        return "Not measured in this run."
+    lines = ["| Backend | Scenario | Connections | Duration | Requests | Requests/s | p50 | p99 | Non-2xx | Socket errors |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for f in files:
+        backend, scenario = f.stem.split("-", 1)
+        w = wrk(f)
+        conns = re.search(r"(\d+) threads and (\d+) connections", f.read_text())
+        dur = re.search(r"Running (\S+) test", f.read_text())
+        fmt = lambda v: "n/a" if v is None else f"{v:.2f} ms"
+        lines.append(f"| {backend} | {scenario} | {conns.group(2) if conns else '?'} | {dur.group(1) if dur else '?'} | "
+                     f"{w['total']} | {w['rps']:.0f} | {fmt(w['p50'])} | {fmt(w['p99'])} | {w['non2xx']} | {w['errors']} |")
+    return "\n".join(lines)
+
+
+def fidelity(results: Path):
+    """Whether the floor asked the API server for the same things as postcheck."""
+    lines = []
+    for scale, _ in SCALES:
+        a, b = results / scale / "requests-postcheck.txt", results / scale / "requests-floor.txt"
+        if not (a.exists() and b.exists()):
+            continue
+        read = lambda f: dict((l.split()[0], float(l.split()[1])) for l in f.read_text().splitlines() if l.strip())
+        pc, fl = read(a), read(b)
+        # Background controllers also list now and then: only count what either side asked.
+        differ = [(k, pc.get(k, 0), fl.get(k, 0)) for k in sorted(set(pc) | set(fl)) if pc.get(k, 0) != fl.get(k, 0)]
+        total = sum(pc.values()), sum(fl.values())
+        if differ:
+            detail = "; ".join(f"{k}: postcheck {int(x)}, floor {int(y)}" for k, x, y in differ)
+            lines.append(f"- {scale}: postcheck made {int(total[0])} LIST/GET requests, the floor {int(total[1])}; differing: {detail}")
+        else:
+            lines.append(f"- {scale}: postcheck and the floor made the same {int(total[0])} LIST/GET requests, resource by resource")
+    return "\n".join(lines) if lines else "(not measured)"
+
+
+def chart(data, results: Path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scales = [(s, l) for s, l in SCALES if data.get(s)]
+    fig, axes = plt.subplots(len(scales), 2, figsize=(11, 2.6 * len(scales) + 0.8), squeeze=False)
+    for row, (scale, label) in enumerate(scales):
+        per = data[scale]
+        tools = [t for t in TOOLS if t in per]
+        for col, (key, unit, title) in enumerate([("wall", "s", "Wall time"), ("rss", "MB", "Peak RSS")]):
+            ax = axes[row][col]
+            values = [per[t][key] for t in tools]
+            bars = ax.barh(tools[::-1], values[::-1], color=[COLORS[t] for t in tools[::-1]])
+            for bar, t, v in zip(bars, tools[::-1], values[::-1]):
+                capped = per[t].get("lower_bound")
+                if capped:
+                    bar.set_hatch("//")
+                text = f"{v:.1f} {unit}" if v < 100 else f"{v:.0f} {unit}"
+                ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2,
+                        f" > {text} (stopped at cap)" if capped else f" {text}", va="center", fontsize=9)
+            ax.set_xlim(0, max(values) * 1.45)
+            ax.set_title(f"{title}, {scale} ({label})", fontsize=10, loc="left")
+            ax.set_xlabel(f"{unit} (median, lower is better)", fontsize=8)
+            ax.tick_params(labelsize=9)
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+    fig.suptitle("postcheck against the API server's floor, popeye and kubectl", fontsize=12)
+    fig.tight_layout()
+    fig.savefig(results / "bench.svg")
+    fig.savefig(results / "bench.png", dpi=110)
+
+
+def main():
+    results = Path(sys.argv[1] if len(sys.argv) > 1 else "bench/results")
+    data = load(results)
+    machine = (results / "machine.txt").read_text().strip() if (results / "machine.txt").exists() else "(not recorded)"
+    populate = []
+    for scale, _ in SCALES:
+        p = results / scale / "populate.json"
+        cp = results / scale / "control-plane.txt"
+        if p.exists():
+            populate.append(f"- {scale}: `{p.read_text().strip()}`".replace("\n", " "))
+        if cp.exists():
+            populate.append(f"  control plane after populating: {', '.join(cp.read_text().split())}")
+    if data:
+        chart(data, results)
+    doc = f"""# Benchmark results
+
+Written by `bench/report.py` from the raw runs of `scripts/bench` (beside this file:
+`<scale>/raw.csv`, every run; `<scale>/requests-*.txt`, what postcheck and the floor asked
+the API server, from its `apiserver_request_total` metric).
+
+![time and memory per tool and scale](bench.png)
+
+## Gather: postcheck against the floor, popeye and kubectl
+
+Medians of the timed runs (a warm-up run of each tool first is not counted); wall time and
+peak RSS from GNU time. The floor is `bench/floor.sh`: curl fetching exactly the lists
+postcheck's gather pass fetches (plan in `<scale>/floor-plan.tsv`), same page sizes, same
+concurrency, bodies discarded; its RSS is that of its largest process (one curl or bash).
+
+{table(data) if data else "No scale was measured."}
+
+Targets:
+{targets(data)}
+
+Same requests? (per verb and resource, from the API server's metrics, one run of each):
+{fidelity(results)}
+
+## Service under load (wrk on loopback)
+
+`GET .../postcheck/tasks/{{id}}` of a finished task and synchronous `POST
+.../operation/postcheck` (each runs a full check of a 3-node test cluster; one connection,
+as the service runs one check per cluster at a time and answers 429 to another), on SQLite
+and PostgreSQL:
+
+{service_table(results)}
+
+## Populating
+
+{chr(10).join(populate) if populate else "(none)"}
+
+## Machine
+
+```
+{machine}
+```
+
+## Reproduce
+
+```
+scripts/bench                 # medium scale and the service load test
+scripts/bench --large         # also 5,000 nodes / 150,000 pods
+scripts/bench --scale small   # a quick shake-out
+```
+"""
+    (results / "README.md").write_text(doc)
+    print(f"wrote {results / 'README.md'}")
+
+
+if __name__ == "__main__":
+    main()
