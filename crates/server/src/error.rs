@@ -50,6 +50,11 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// 404 for a cluster the project has not registered (or another project's).
+    pub fn cluster_not_registered(cluster: &impl std::fmt::Display) -> Self {
+        Self::NotFound(format!("Cluster {cluster} is not registered in this project."))
+    }
+
     /// The HTTP status and CCE error code of this error.
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {

@@ -53,7 +53,7 @@ async fn registered(state: &AppState, path: &ClusterPath) -> Result<postcheck_st
         .store
         .get_cluster(path.project.as_str(), path.cluster.as_str())
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("Cluster {} is not registered in this project.", path.cluster)))
+        .ok_or_else(|| ApiError::cluster_not_registered(&path.cluster))
 }
 
 /// Take a baseline of a registered cluster now (before an upgrade).

@@ -66,7 +66,7 @@ pub async fn get(State(state): State<AppState>, path: ClusterPath) -> Result<Jso
         .store
         .get_cluster(path.project.as_str(), path.cluster.as_str())
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("Cluster {} is not registered in this project.", path.cluster)))?;
+        .ok_or_else(|| ApiError::cluster_not_registered(&path.cluster))?;
     Ok(Json(ClusterView::from(&cluster)))
 }
 
@@ -83,7 +83,7 @@ pub async fn get(State(state): State<AppState>, path: ClusterPath) -> Result<Jso
     security(("token" = []), ("aksk" = []))
 )]
 pub async fn delete(State(state): State<AppState>, path: ClusterPath) -> Result<Json<ClusterView>, ApiError> {
-    let not_found = || ApiError::NotFound(format!("Cluster {} is not registered in this project.", path.cluster));
+    let not_found = || ApiError::cluster_not_registered(&path.cluster);
     let cluster = state.store.get_cluster(path.project.as_str(), path.cluster.as_str()).await?.ok_or_else(not_found)?;
     if !state.store.delete_cluster(path.project.as_str(), path.cluster.as_str()).await? {
         return Err(not_found());

@@ -57,7 +57,7 @@ pub async fn create(State(state): State<AppState>, path: ClusterPath, headers: H
         .store
         .get_cluster(path.project.as_str(), path.cluster.as_str())
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("Cluster {} is not registered in this project.", path.cluster)))?;
+        .ok_or_else(|| ApiError::cluster_not_registered(&path.cluster))?;
     let started = state.runner.start(&path.project, cluster, request.spec, request.check).await?;
     if wants_async(&headers) {
         let location = format!(
