@@ -250,34 +250,31 @@ fn service_ref(s: Option<k8s_openapi::api::admissionregistration::v1::ServiceRef
 }
 
 fn validating(c: ValidatingWebhookConfiguration) -> Vec<Webhook> {
-    let owner = c.metadata.name.unwrap_or_default();
-    c.webhooks
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|w| {
-            Some(Webhook {
-                owner_kind: "ValidatingWebhookConfiguration".into(),
-                owner_name: owner.clone(),
-                fails_closed: w.failure_policy.as_deref().is_none_or(|p| p == "Fail"),
-                service: service_ref(w.client_config.service)?,
-                name: w.name,
-            })
-        })
-        .collect()
+    let hooks = c.webhooks.unwrap_or_default().into_iter().map(|w| (w.name, w.failure_policy, w.client_config.service));
+    admission_webhooks("ValidatingWebhookConfiguration", c.metadata.name, hooks)
 }
 
 fn mutating(c: MutatingWebhookConfiguration) -> Vec<Webhook> {
-    let owner = c.metadata.name.unwrap_or_default();
-    c.webhooks
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|w| {
+    let hooks = c.webhooks.unwrap_or_default().into_iter().map(|w| (w.name, w.failure_policy, w.client_config.service));
+    admission_webhooks("MutatingWebhookConfiguration", c.metadata.name, hooks)
+}
+
+/// The webhooks of one admission configuration that call a Service, as
+/// `(name, failurePolicy, service)`; an absent failure policy means `Fail`.
+fn admission_webhooks(
+    owner_kind: &str,
+    owner_name: Option<String>,
+    hooks: impl Iterator<Item = (String, Option<String>, Option<k8s_openapi::api::admissionregistration::v1::ServiceReference>)>,
+) -> Vec<Webhook> {
+    let owner_name = owner_name.unwrap_or_default();
+    hooks
+        .filter_map(|(name, failure_policy, service)| {
             Some(Webhook {
-                owner_kind: "MutatingWebhookConfiguration".into(),
-                owner_name: owner.clone(),
-                fails_closed: w.failure_policy.as_deref().is_none_or(|p| p == "Fail"),
-                service: service_ref(w.client_config.service)?,
-                name: w.name,
+                owner_kind: owner_kind.into(),
+                owner_name: owner_name.clone(),
+                fails_closed: failure_policy.as_deref().is_none_or(|p| p == "Fail"),
+                service: service_ref(service)?,
+                name,
             })
         })
         .collect()
