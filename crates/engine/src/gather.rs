@@ -1,33 +1,26 @@
 //! Gathering: one concurrent, paginated pass over the API into a [`Snapshot`].
 //!
 //! Only the gatherer talks to the API. Each source is read concurrently with the others;
-//! lists are read in pages of [`PAGE_SIZE`] with continue tokens and every page is decoded
-//! into the Snapshot's compact structs before the next is fetched, so memory stays small
-//! on big clusters. A source that is forbidden (403), absent (404) or otherwise unreadable
+//! lists are read in pages ([`crate::list`]) and every page is decoded, through the few
+//! fields of [`crate::wire`] the checks read, into the Snapshot's compact structs before the
+//! next is fetched, so memory stays small on big clusters. A source that is forbidden (403), absent (404) or otherwise unreadable
 //! is recorded as [`Gathered::Unavailable`] and only the checks that need it say they
 //! could not run. The pass as a whole fails ([`GatherError`]) only when the cluster itself
 //! cannot be examined: `/version` or the node list cannot be reached, the credentials are
 //! rejected (401), the node list is forbidden (403: nothing about nodes could be judged,
 //! and a Success then would be a silent miss), or the deadline passes.
 
-use std::fmt::Debug;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use http_body_util::BodyExt as _;
 use k8s_openapi::api::coordination::v1::Lease as K8sLease;
 use k8s_openapi::api::core::v1::{Node as K8sNode, Pod as K8sPod};
-use kube::api::{Api, ListParams};
-use serde::de::DeserializeOwned;
 
+use crate::list::{ListRequest, list_all, send};
 use crate::snapshot::{
     Condition, Container, Gathered, HealthCheck, Lease, Node, Owner, Pod, Snapshot, Source, Taint, Unavailable,
 };
-
-/// Items per list page.
-pub const PAGE_SIZE: u32 = 500;
-/// How many times a list restarts when its continue token expires (410 Gone).
-const MAX_LIST_RESTARTS: u32 = 3;
+use crate::wire;
 
 /// Why the cluster could not be examined at all.
 #[derive(Debug, thiserror::Error)]
@@ -112,15 +105,12 @@ async fn gather_unbounded(client: &kube::Client, sources: &[Source], progress: &
     let (version, health, nodes, pods, leases, objects) = tokio::join!(
         version(client),
         async { if wants(Source::Health) { Some(health(client).await) } else { None } },
-        async {
-            if wants(Source::Nodes) { Some(list_all(Api::<K8sNode>::all(client.clone()), Source::Nodes, progress, node).await) } else { None }
-        },
-        async {
-            if wants(Source::Pods) { Some(list_all(Api::<K8sPod>::all(client.clone()), Source::Pods, progress, pod).await) } else { None }
-        },
+        async { if wants(Source::Nodes) { Some(list_all(client, ListRequest::all::<K8sNode>(), Source::Nodes, progress, node).await) } else { None } },
+        async { if wants(Source::Pods) { Some(list_all(client, ListRequest::all::<K8sPod>(), Source::Pods, progress, pod).await) } else { None } },
         async {
             if wants(Source::Leases) {
-                Some(list_all(Api::<K8sLease>::namespaced(client.clone(), "kube-system"), Source::Leases, progress, lease).await)
+                let leases = ListRequest::namespaced::<K8sLease>("kube-system");
+                Some(list_all(client, leases, Source::Leases, progress, lease).await)
             } else {
                 None
             }
@@ -210,21 +200,14 @@ pub(crate) fn unavailable(e: &kube::Error) -> Unavailable {
 /// `/version`'s gitVersion, and the server's clock from the response's `Date` header.
 async fn version(client: &kube::Client) -> Result<(String, Option<DateTime<Utc>>), kube::Error> {
     let request = http::Request::get("/version").body(Vec::new()).map_err(kube::Error::HttpError)?;
-    let response = client.send(request.map(kube::client::Body::from)).await?;
-    let status = response.status();
+    let response = send(client, request).await?;
     let date = response
         .headers()
         .get(http::header::DATE)
         .and_then(|d| d.to_str().ok())
         .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
         .map(|d| d.with_timezone(&Utc));
-    let body = response.into_body().collect().await?.to_bytes();
-    if !status.is_success() {
-        let text = String::from_utf8_lossy(&body);
-        let parsed: Option<kube::core::Status> = serde_json::from_slice(&body).ok();
-        let status = parsed.unwrap_or_else(|| kube::core::Status::failure(text.trim(), "").with_code(status.as_u16()));
-        return Err(kube::Error::Api(Box::new(status)));
-    }
+    let body = response.into_body();
     let info: k8s_openapi::apimachinery::pkg::version::Info = serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
     Ok((info.git_version, date))
 }
@@ -262,126 +245,83 @@ pub fn parse_health(endpoint: &str, text: &str) -> Vec<HealthCheck> {
         .collect()
 }
 
-/// Lists every object of `api` page by page, decoding each into the compact form.
-pub(crate) async fn list_all<K, T>(api: Api<K>, source: Source, progress: &dyn Progress, compact: fn(K) -> T) -> Result<Vec<T>, kube::Error>
-where
-    K: kube::Resource + Clone + DeserializeOwned + Debug,
-{
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    let mut restarts = 0;
-    loop {
-        let mut params = ListParams::default().limit(PAGE_SIZE);
-        if let Some(t) = &token {
-            params = params.continue_token(t);
-        }
-        match api.list(&params).await {
-            Ok(page) => {
-                let next = page.metadata.continue_.clone().filter(|c| !c.is_empty());
-                out.extend(page.items.into_iter().map(compact));
-                progress.event(GatherEvent::Page { source, so_far: out.len() });
-                match next {
-                    Some(t) => token = Some(t),
-                    None => return Ok(out),
-                }
-            }
-            // The continue token expired (etcd compacted): start the list again.
-            Err(kube::Error::Api(s)) if s.code == 410 && token.is_some() && restarts < MAX_LIST_RESTARTS => {
-                restarts += 1;
-                out.clear();
-                token = None;
-            }
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-pub(crate) fn time(t: &k8s_openapi::jiff::Timestamp) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp(t.as_second(), u32::try_from(t.subsec_nanosecond()).unwrap_or(0))
-}
-
-fn node(n: K8sNode) -> Node {
-    let spec = n.spec.unwrap_or_default();
-    let status = n.status.unwrap_or_default();
-    let info = status.node_info.unwrap_or_default();
-    Node {
-        name: n.metadata.name.unwrap_or_default(),
-        labels: n.metadata.labels.unwrap_or_default(),
-        taints: spec
+fn node(n: wire::Node) -> Option<Node> {
+    Some(Node {
+        name: n.metadata.name,
+        labels: n.metadata.labels,
+        taints: n
+            .spec
             .taints
-            .unwrap_or_default()
             .into_iter()
             .map(|t| Taint { key: t.key, value: t.value.filter(|v| !v.is_empty()), effect: t.effect })
             .collect(),
-        unschedulable: spec.unschedulable.unwrap_or(false),
-        conditions: status
-            .conditions
-            .unwrap_or_default()
-            .into_iter()
-            .map(|c| Condition { kind: c.type_, status: c.status, reason: c.reason, message: c.message })
-            .collect(),
-        kubelet_version: info.kubelet_version,
-        kube_proxy_version: info.kube_proxy_version,
-    }
+        unschedulable: n.spec.unschedulable.unwrap_or(false),
+        conditions: n.status.conditions.into_iter().map(condition).collect(),
+        kubelet_version: n.status.node_info.kubelet_version,
+        kube_proxy_version: n.status.node_info.kube_proxy_version,
+    })
 }
 
-fn pod(p: K8sPod) -> Pod {
-    let spec = p.spec.unwrap_or_default();
-    let status = p.status.unwrap_or_default();
-    let conditions = status.conditions.unwrap_or_default();
-    let ready = conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True");
+fn condition(c: wire::Condition) -> Condition {
+    Condition { kind: c.kind, status: c.status, reason: c.reason, message: c.message }
+}
+
+fn pod(mut p: wire::Pod) -> Option<Pod> {
+    let conditions = &p.status.conditions;
+    let ready = conditions.iter().any(|c| c.kind == "Ready" && c.status == "True");
     let unschedulable = conditions
         .iter()
-        .find(|c| c.type_ == "PodScheduled" && c.status == "False")
+        .find(|c| c.kind == "PodScheduled" && c.status == "False")
         .map(|c| [c.reason.as_deref(), c.message.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(": "));
-    let statuses = status.container_statuses.unwrap_or_default();
-    let containers = spec
+    let statuses = &mut p.status.container_statuses;
+    let containers = p
+        .spec
         .containers
         .into_iter()
         .map(|c| {
-            let st = statuses.iter().find(|s| s.name == c.name);
-            Container {
-                image: c.image.unwrap_or_default(),
-                ready: st.is_some_and(|s| s.ready),
-                restart_count: st.map_or(0, |s| s.restart_count),
-                waiting_reason: st.and_then(|s| s.state.as_ref()?.waiting.as_ref()?.reason.clone()),
-                last_terminated_reason: st.and_then(|s| s.last_state.as_ref()?.terminated.as_ref()?.reason.clone()),
-                name: c.name,
-            }
+            let st = statuses.iter_mut().find(|s| s.name == c.name);
+            let (ready, restart_count, waiting_reason, last_terminated_reason) = match st {
+                Some(s) => (
+                    s.ready,
+                    s.restart_count,
+                    s.state.as_mut().and_then(|st| st.waiting.as_mut()?.reason.take()),
+                    s.last_state.as_mut().and_then(|st| st.terminated.as_mut()?.reason.take()),
+                ),
+                None => (false, 0, None, None),
+            };
+            Container { image: c.image.unwrap_or_default(), ready, restart_count, waiting_reason, last_terminated_reason, name: c.name }
         })
         .collect();
     let owner = p
         .metadata
         .owner_references
-        .unwrap_or_default()
         .into_iter()
         .find(|o| o.controller == Some(true))
         .map(|o| Owner { kind: o.kind, name: o.name });
-    Pod {
+    Some(Pod {
         namespace: p.metadata.namespace.unwrap_or_default(),
-        name: p.metadata.name.unwrap_or_default(),
-        labels: p.metadata.labels.unwrap_or_default(),
+        name: p.metadata.name,
+        labels: p.metadata.labels,
         owner,
-        created: p.metadata.creation_timestamp.as_ref().and_then(|t| time(&t.0)),
-        deleting: p.metadata.deletion_timestamp.as_ref().and_then(|t| time(&t.0)),
-        node_name: spec.node_name,
-        priority_class: spec.priority_class_name,
-        phase: status.phase.unwrap_or_else(|| "Unknown".into()),
+        created: p.metadata.creation_timestamp,
+        deleting: p.metadata.deletion_timestamp,
+        node_name: p.spec.node_name,
+        priority_class: p.spec.priority_class_name,
+        phase: p.status.phase.unwrap_or_else(|| "Unknown".into()),
         ready,
         unschedulable,
         containers,
-    }
+    })
 }
 
-fn lease(l: K8sLease) -> Lease {
-    let spec = l.spec.unwrap_or_default();
-    Lease {
+fn lease(l: wire::Lease) -> Option<Lease> {
+    Some(Lease {
         namespace: l.metadata.namespace.unwrap_or_default(),
-        name: l.metadata.name.unwrap_or_default(),
-        holder: spec.holder_identity.filter(|h| !h.is_empty()),
-        renew_time: spec.renew_time.as_ref().and_then(|t| time(&t.0)),
-        duration_seconds: spec.lease_duration_seconds,
-    }
+        name: l.metadata.name,
+        holder: l.spec.holder_identity.filter(|h| !h.is_empty()),
+        renew_time: l.spec.renew_time,
+        duration_seconds: l.spec.lease_duration_seconds,
+    })
 }
 
 #[cfg(test)]
@@ -411,7 +351,7 @@ mod tests {
                     "osImage": "", "systemUUID": ""}
             }
         });
-        let n = node(serde_json::from_value(raw).unwrap());
+        let n = node(serde_json::from_value(raw).unwrap()).unwrap();
         assert_eq!(n.name, "n1");
         assert!(n.unschedulable && n.is_ready());
         assert_eq!(n.taints[0].to_string(), "node.kubernetes.io/unschedulable:NoSchedule");
@@ -433,7 +373,7 @@ mod tests {
                     "state": {"waiting": {"reason": "CrashLoopBackOff"}},
                     "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}}}]}
         });
-        let p = pod(serde_json::from_value(raw).unwrap());
+        let p = pod(serde_json::from_value(raw).unwrap()).unwrap();
         assert_eq!(p.owner.as_ref().map(|o| o.kind.as_str()), Some("ReplicaSet"));
         assert!(!p.ready);
         assert_eq!(p.containers[0].waiting_reason.as_deref(), Some("CrashLoopBackOff"));

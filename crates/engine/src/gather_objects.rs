@@ -3,12 +3,11 @@
 //! Warning events.
 //!
 //! Called by [`crate::gather`] alongside its own lists, concurrently, with the same
-//! paginated listing ([`crate::gather::list_all`]) and the same rule: a source that cannot be
+//! paginated listing into [`crate::wire`]'s structs ([`crate::list`]) and the same rule: a source that cannot be
 //! read is recorded as unavailable, and only the checks needing it say they could not run.
 //! None of these sources can make the whole pass fail.
 
 use std::collections::BTreeMap;
-use std::fmt::Debug;
 use std::io::Read as _;
 
 use base64::Engine as _;
@@ -18,13 +17,14 @@ use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim, Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
-use kube::api::{Api, DynamicObject, ListParams};
-use kube::core::{GroupVersionKind, ObjectMeta};
+use kube::api::ListParams;
+use kube::core::GroupVersionKind;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 
 use crate::checks::removed_apis;
-use crate::gather::{GatherEvent, PAGE_SIZE, Progress, list_all, record, time};
+use crate::gather::{GatherEvent, Progress, record};
+use crate::list::{ListRequest, list_all};
+use crate::wire;
 use crate::snapshot::{Gathered, Snapshot, Source};
 use crate::snapshot_objects::{
     ApiService, ApiUse, Claim, HelmRelease, ManagedEntry, ManifestObject, RemovedApiUses, ServiceEndpoints, ServiceRef,
@@ -35,7 +35,6 @@ use crate::snapshot_objects::{
 const HELM_PAGE_SIZE: u32 = 20;
 /// How much of an event's message is kept.
 const EVENT_MESSAGE_CHARS: usize = 300;
-const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 type Listed<T> = Option<Result<Vec<T>, kube::Error>>;
 
@@ -94,8 +93,8 @@ pub async fn gather(client: &kube::Client, sources: &[Source], progress: &dyn Pr
     let (workloads, services, claims, api_services, webhooks, removed_apis, events, synthetic) = tokio::join!(
         when!(Source::Workloads, workloads(client, progress)),
         when!(Source::Services, services(client, progress)),
-        when!(Source::Claims, list_all(Api::<PersistentVolumeClaim>::all(client.clone()), Source::Claims, progress, claim)),
-        when!(Source::ApiServices, list_all(Api::<APIService>::all(client.clone()), Source::ApiServices, progress, api_service)),
+        when!(Source::Claims, list_all(client, ListRequest::all::<PersistentVolumeClaim>(), Source::Claims, progress, claim)),
+        when!(Source::ApiServices, list_all(client, ListRequest::all::<APIService>(), Source::ApiServices, progress, api_service)),
         when!(Source::Webhooks, webhooks(client, progress)),
         when!(Source::RemovedApis, removed_api_uses(client, progress)),
         when!(Source::Events, events(client, progress)),
@@ -106,63 +105,62 @@ pub async fn gather(client: &kube::Client, sources: &[Source], progress: &dyn Pr
 
 async fn workloads(client: &kube::Client, progress: &dyn Progress) -> Result<Vec<Workload>, kube::Error> {
     let (d, s, ds) = tokio::join!(
-        list_all(Api::<Deployment>::all(client.clone()), Source::Workloads, progress, deployment),
-        list_all(Api::<StatefulSet>::all(client.clone()), Source::Workloads, progress, stateful_set),
-        list_all(Api::<DaemonSet>::all(client.clone()), Source::Workloads, progress, daemon_set),
+        list_all(client, ListRequest::all::<Deployment>(), Source::Workloads, progress, deployment),
+        list_all(client, ListRequest::all::<StatefulSet>(), Source::Workloads, progress, stateful_set),
+        list_all(client, ListRequest::all::<DaemonSet>(), Source::Workloads, progress, daemon_set),
     );
     Ok([d?, s?, ds?].concat())
 }
 
-fn deployment(d: Deployment) -> Workload {
-    let spec = d.spec.unwrap_or_default();
-    let status = d.status.unwrap_or_default();
+fn deployment(d: wire::Workload) -> Option<Workload> {
+    let (spec, status) = (d.spec, d.status);
     let stuck = status
         .conditions
-        .unwrap_or_default()
         .into_iter()
-        .find(|c| c.type_ == "Progressing" && c.reason.as_deref() == Some("ProgressDeadlineExceeded"))
+        .find(|c| c.kind == "Progressing" && c.reason.as_deref() == Some("ProgressDeadlineExceeded"))
         .map(|c| c.message.unwrap_or_else(|| "ProgressDeadlineExceeded".into()));
-    Workload {
+    Some(Workload {
         kind: "Deployment".into(),
         namespace: d.metadata.namespace.unwrap_or_default(),
-        name: d.metadata.name.unwrap_or_default(),
+        name: d.metadata.name,
         desired: spec.replicas.unwrap_or(1),
         ready: status.ready_replicas.unwrap_or(0),
         available: status.available_replicas.unwrap_or(0),
         updated: Some(status.updated_replicas.unwrap_or(0)),
         stuck,
-    }
+    })
 }
 
-fn stateful_set(s: StatefulSet) -> Workload {
-    let spec = s.spec.unwrap_or_default();
-    let status = s.status.unwrap_or_default();
-    let on_delete = spec.update_strategy.and_then(|u| u.type_).as_deref() == Some("OnDelete");
-    Workload {
+fn on_delete(spec: &wire::WorkloadSpec) -> bool {
+    spec.update_strategy.as_ref().and_then(|u| u.kind.as_deref()) == Some("OnDelete")
+}
+
+fn stateful_set(s: wire::Workload) -> Option<Workload> {
+    let (spec, status) = (s.spec, s.status);
+    Some(Workload {
         kind: "StatefulSet".into(),
         namespace: s.metadata.namespace.unwrap_or_default(),
-        name: s.metadata.name.unwrap_or_default(),
+        name: s.metadata.name,
         desired: spec.replicas.unwrap_or(1),
         ready: status.ready_replicas.unwrap_or(0),
         available: status.available_replicas.unwrap_or(0),
-        updated: (!on_delete).then_some(status.updated_replicas.unwrap_or(0)),
+        updated: (!on_delete(&spec)).then_some(status.updated_replicas.unwrap_or(0)),
         stuck: None,
-    }
+    })
 }
 
-fn daemon_set(d: DaemonSet) -> Workload {
-    let on_delete = d.spec.and_then(|s| s.update_strategy).and_then(|u| u.type_).as_deref() == Some("OnDelete");
-    let status = d.status.unwrap_or_default();
-    Workload {
+fn daemon_set(d: wire::Workload) -> Option<Workload> {
+    let status = d.status;
+    Some(Workload {
         kind: "DaemonSet".into(),
         namespace: d.metadata.namespace.unwrap_or_default(),
-        name: d.metadata.name.unwrap_or_default(),
+        name: d.metadata.name,
         desired: status.desired_number_scheduled,
         ready: status.number_ready,
         available: status.number_available.unwrap_or(0),
-        updated: (!on_delete).then_some(status.updated_number_scheduled.unwrap_or(0)),
+        updated: (!on_delete(&d.spec)).then_some(status.updated_number_scheduled.unwrap_or(0)),
         stuck: None,
-    }
+    })
 }
 
 /// One EndpointSlice reduced to its Service and ready endpoint count.
@@ -174,8 +172,8 @@ struct Slice {
 
 async fn services(client: &kube::Client, progress: &dyn Progress) -> Result<Vec<ServiceEndpoints>, kube::Error> {
     let (services, slices) = tokio::join!(
-        list_all(Api::<Service>::all(client.clone()), Source::Services, progress, service),
-        list_all(Api::<EndpointSlice>::all(client.clone()), Source::Services, progress, slice),
+        list_all(client, ListRequest::all::<Service>(), Source::Services, progress, service),
+        list_all(client, ListRequest::all::<EndpointSlice>(), Source::Services, progress, slice),
     );
     let mut ready: BTreeMap<(String, String), u32> = BTreeMap::new();
     for s in slices? {
@@ -185,7 +183,6 @@ async fn services(client: &kube::Client, progress: &dyn Progress) -> Result<Vec<
     }
     Ok(services?
         .into_iter()
-        .flatten()
         .map(|mut s| {
             s.ready = ready.get(&(s.namespace.clone(), s.name.clone())).copied().unwrap_or(0);
             s
@@ -194,37 +191,40 @@ async fn services(client: &kube::Client, progress: &dyn Progress) -> Result<Vec<
 }
 
 /// A Service that has endpoints (an ExternalName Service has none and is not kept).
-fn service(s: Service) -> Option<ServiceEndpoints> {
-    let spec = s.spec.unwrap_or_default();
-    let has_selector = spec.selector.is_some_and(|m| !m.is_empty());
-    (spec.type_.as_deref() != Some("ExternalName")).then(|| ServiceEndpoints {
+fn service(s: wire::Service) -> Option<ServiceEndpoints> {
+    let has_selector = !s.spec.selector.is_empty();
+    (s.spec.kind.as_deref() != Some("ExternalName")).then(|| ServiceEndpoints {
         namespace: s.metadata.namespace.unwrap_or_default(),
-        name: s.metadata.name.unwrap_or_default(),
+        name: s.metadata.name,
         has_selector,
         ready: 0,
     })
 }
 
-fn slice(s: EndpointSlice) -> Slice {
-    let ready = s.endpoints.iter().flatten().filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true)).count();
-    Slice {
+fn slice(mut s: wire::EndpointSlice) -> Option<Slice> {
+    let ready = s.endpoints.iter().filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true)).count();
+    Some(Slice {
         namespace: s.metadata.namespace.unwrap_or_default(),
-        service: s.metadata.labels.unwrap_or_default().remove("kubernetes.io/service-name"),
+        service: s.metadata.labels.remove("kubernetes.io/service-name"),
         ready: u32::try_from(ready).unwrap_or(u32::MAX),
-    }
+    })
 }
 
-fn claim(c: PersistentVolumeClaim) -> Claim {
-    Claim {
+fn claim(c: wire::Claim) -> Option<Claim> {
+    Some(Claim {
         namespace: c.metadata.namespace.unwrap_or_default(),
-        name: c.metadata.name.unwrap_or_default(),
-        phase: c.status.and_then(|s| s.phase).unwrap_or_else(|| "Pending".into()),
-    }
+        name: c.metadata.name,
+        phase: c.status.phase.unwrap_or_else(|| "Pending".into()),
+    })
 }
 
-fn api_service(a: APIService) -> ApiService {
-    let service = a.spec.and_then(|s| s.service).map(|s| ServiceRef { namespace: s.namespace.unwrap_or_default(), name: s.name.unwrap_or_default() });
-    let available = a.status.unwrap_or_default().conditions.unwrap_or_default().into_iter().find(|c| c.type_ == "Available");
+fn service_ref(s: wire::ServiceReference) -> ServiceRef {
+    ServiceRef { namespace: s.namespace.unwrap_or_default(), name: s.name.unwrap_or_default() }
+}
+
+fn api_service(a: wire::ApiService) -> Option<ApiService> {
+    let service = a.spec.service.map(service_ref);
+    let available = a.status.conditions.into_iter().find(|c| c.kind == "Available");
     let ok = available.as_ref().is_some_and(|c| c.status == "True");
     let reason = match (&available, ok) {
         (_, true) => None,
@@ -233,92 +233,71 @@ fn api_service(a: APIService) -> ApiService {
             [Some(format!("Available is {}", c.status)), c.reason.clone(), c.message.clone()].into_iter().flatten().collect::<Vec<_>>().join(": "),
         ),
     };
-    ApiService { name: a.metadata.name.unwrap_or_default(), service, available: ok, reason }
+    Some(ApiService { name: a.metadata.name, service, available: ok, reason })
 }
 
 async fn webhooks(client: &kube::Client, progress: &dyn Progress) -> Result<Vec<Webhook>, kube::Error> {
     let (validating, mutating, crds) = tokio::join!(
-        list_all(Api::<ValidatingWebhookConfiguration>::all(client.clone()), Source::Webhooks, progress, validating),
-        list_all(Api::<MutatingWebhookConfiguration>::all(client.clone()), Source::Webhooks, progress, mutating),
-        list_all(Api::<CustomResourceDefinition>::all(client.clone()), Source::Webhooks, progress, conversion),
+        list_all(client, ListRequest::all::<ValidatingWebhookConfiguration>(), Source::Webhooks, progress, |c| {
+            Some(admission_webhooks("ValidatingWebhookConfiguration", c))
+        }),
+        list_all(client, ListRequest::all::<MutatingWebhookConfiguration>(), Source::Webhooks, progress, |c| {
+            Some(admission_webhooks("MutatingWebhookConfiguration", c))
+        }),
+        list_all(client, ListRequest::all::<CustomResourceDefinition>(), Source::Webhooks, progress, conversion),
     );
-    Ok([validating?, mutating?, crds?].into_iter().flatten().flatten().collect())
+    Ok([validating?, mutating?].into_iter().flatten().flatten().chain(crds?).collect())
 }
 
-fn service_ref(s: Option<k8s_openapi::api::admissionregistration::v1::ServiceReference>) -> Option<ServiceRef> {
-    s.map(|s| ServiceRef { namespace: s.namespace, name: s.name })
-}
-
-fn validating(c: ValidatingWebhookConfiguration) -> Vec<Webhook> {
-    let hooks = c.webhooks.unwrap_or_default().into_iter().map(|w| (w.name, w.failure_policy, w.client_config.service));
-    admission_webhooks("ValidatingWebhookConfiguration", c.metadata.name, hooks)
-}
-
-fn mutating(c: MutatingWebhookConfiguration) -> Vec<Webhook> {
-    let hooks = c.webhooks.unwrap_or_default().into_iter().map(|w| (w.name, w.failure_policy, w.client_config.service));
-    admission_webhooks("MutatingWebhookConfiguration", c.metadata.name, hooks)
-}
-
-/// The webhooks of one admission configuration that call a Service, as
-/// `(name, failurePolicy, service)`; an absent failure policy means `Fail`.
-fn admission_webhooks(
-    owner_kind: &str,
-    owner_name: Option<String>,
-    hooks: impl Iterator<Item = (String, Option<String>, Option<k8s_openapi::api::admissionregistration::v1::ServiceReference>)>,
-) -> Vec<Webhook> {
-    let owner_name = owner_name.unwrap_or_default();
-    hooks
-        .filter_map(|(name, failure_policy, service)| {
+/// The webhooks of one admission configuration that call a Service; an absent failure
+/// policy means `Fail`.
+fn admission_webhooks(owner_kind: &str, c: wire::WebhookConfiguration) -> Vec<Webhook> {
+    let owner_name = c.metadata.name;
+    c.webhooks
+        .into_iter()
+        .filter_map(|w| {
             Some(Webhook {
                 owner_kind: owner_kind.into(),
                 owner_name: owner_name.clone(),
-                fails_closed: failure_policy.as_deref().is_none_or(|p| p == "Fail"),
-                service: service_ref(service)?,
-                name,
+                fails_closed: w.failure_policy.as_deref().is_none_or(|p| p == "Fail"),
+                service: service_ref(w.client_config.service?),
+                name: w.name,
             })
         })
         .collect()
 }
 
-fn conversion(c: CustomResourceDefinition) -> Vec<Webhook> {
-    let name = c.metadata.name.unwrap_or_default();
-    let service = c
-        .spec
-        .conversion
-        .and_then(|conv| conv.webhook)
-        .and_then(|w| w.client_config)
-        .and_then(|cc| cc.service)
-        .map(|s| ServiceRef { namespace: s.namespace, name: s.name });
-    service
-        .map(|service| Webhook {
-            owner_kind: "CustomResourceDefinition".into(),
-            owner_name: name.clone(),
-            name,
-            fails_closed: true,
-            service,
-        })
-        .into_iter()
-        .collect()
+/// A CRD's conversion webhook, when it calls a Service.
+fn conversion(c: wire::Crd) -> Option<Webhook> {
+    let name = c.metadata.name;
+    let service = c.spec.conversion?.webhook?.client_config?.service?;
+    Some(Webhook {
+        owner_kind: "CustomResourceDefinition".into(),
+        owner_name: name.clone(),
+        name,
+        fails_closed: true,
+        service: service_ref(service),
+    })
 }
 
 async fn events(client: &kube::Client, progress: &dyn Progress) -> Result<Vec<WarningEvent>, kube::Error> {
-    let params = ListParams::default().fields("type=Warning");
-    list_paged(Api::<Event>::all(client.clone()), params, PAGE_SIZE, Source::Events, progress, |e| Some(event(e))).await
+    let warnings = ListRequest::all::<Event>().params(ListParams::default().fields("type=Warning"));
+    list_all(client, warnings, Source::Events, progress, event).await
 }
 
-fn event(e: Event) -> WarningEvent {
+fn event(e: wire::Event) -> Option<WarningEvent> {
     let series = e.series.as_ref();
     let last_seen = series
-        .and_then(|s| time(&s.last_observed_time.as_ref()?.0))
-        .or_else(|| e.last_timestamp.as_ref().and_then(|t| time(&t.0)))
-        .or_else(|| e.event_time.as_ref().and_then(|t| time(&t.0)))
-        .or_else(|| e.first_timestamp.as_ref().and_then(|t| time(&t.0)))
-        .or_else(|| e.metadata.creation_timestamp.as_ref().and_then(|t| time(&t.0)));
+        .and_then(|s| s.last_observed_time)
+        .or(e.last_timestamp)
+        .or(e.event_time)
+        .or(e.first_timestamp)
+        .or(e.metadata.creation_timestamp);
     let mut message = e.message.unwrap_or_default();
     if let Some((cut, _)) = message.char_indices().nth(EVENT_MESSAGE_CHARS) {
         message.truncate(cut);
     }
-    WarningEvent {
+    Some(WarningEvent {
         namespace: e.metadata.namespace.unwrap_or_default(),
         kind: e.involved_object.kind.unwrap_or_default(),
         name: e.involved_object.name.unwrap_or_default(),
@@ -326,36 +305,7 @@ fn event(e: Event) -> WarningEvent {
         message,
         count: series.and_then(|s| s.count).or(e.count).unwrap_or(1),
         last_seen,
-    }
-}
-
-/// Lists `api` with `params` page by page, keeping what `compact` keeps.
-async fn list_paged<K, T>(
-    api: Api<K>,
-    params: ListParams,
-    page_size: u32,
-    source: Source,
-    progress: &dyn Progress,
-    compact: impl Fn(K) -> Option<T>,
-) -> Result<Vec<T>, kube::Error>
-where
-    K: kube::Resource + Clone + DeserializeOwned + Debug,
-{
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let mut page_params = params.clone().limit(page_size);
-        if let Some(t) = &token {
-            page_params = page_params.continue_token(t);
-        }
-        let page = api.list(&page_params).await?;
-        out.extend(page.items.into_iter().filter_map(&compact));
-        progress.event(GatherEvent::Page { source, so_far: out.len() });
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(t) => token = Some(t),
-            None => return Ok(out),
-        }
-    }
+    })
 }
 
 async fn removed_api_uses(client: &kube::Client, progress: &dyn Progress) -> Result<RemovedApiUses, kube::Error> {
@@ -377,28 +327,15 @@ async fn removed_api_uses(client: &kube::Client, progress: &dyn Progress) -> Res
         if !caps.supports_operation(kube::discovery::verbs::LIST) {
             continue; // TokenReview and the like: created, never stored
         }
-        let api = Api::<DynamicObject>::all_with(client.clone(), &resource);
-        let mut token: Option<String> = None;
-        loop {
-            let mut params = ListParams::default().limit(PAGE_SIZE);
-            if let Some(t) = &token {
-                params = params.continue_token(t);
-            }
-            let page = match api.list_metadata(&params).await {
-                Ok(page) => page,
-                Err(kube::Error::Api(s)) if s.code == 404 || s.code == 405 => break,
-                Err(e) => return Err(e),
-            };
-            objects.extend(page.items.into_iter().filter_map(|o| api_use(&kind, o.metadata)));
-            progress.event(GatherEvent::Page { source: Source::RemovedApis, so_far: objects.len() });
-            match page.metadata.continue_.filter(|c| !c.is_empty()) {
-                Some(t) => token = Some(t),
-                None => break,
-            }
+        let list = ListRequest::resource(&resource).metadata_only();
+        match list_all(client, list, Source::RemovedApis, progress, |o: wire::MetadataOnly| api_use(&kind, o.metadata)).await {
+            Ok(uses) => objects.extend(uses),
+            Err(kube::Error::Api(s)) if s.code == 404 || s.code == 405 => {}
+            Err(e) => return Err(e),
         }
     }
-    let params = ListParams::default().labels("owner=helm,status=deployed");
-    let revisions = list_paged(Api::<Secret>::all(client.clone()), params, HELM_PAGE_SIZE, Source::RemovedApis, progress, helm_release).await?;
+    let releases = ListRequest::all::<Secret>().params(ListParams::default().labels("owner=helm,status=deployed")).page_size(HELM_PAGE_SIZE);
+    let revisions = list_all(client, releases, Source::RemovedApis, progress, helm_release).await?;
     let mut latest: BTreeMap<(String, String), HelmRelease> = BTreeMap::new();
     for r in revisions {
         let key = (r.namespace.clone(), r.name.clone());
@@ -417,29 +354,24 @@ struct Head {
 }
 
 /// The object's recorded API versions, kept only when one of them matches a rule.
-pub(crate) fn api_use(kind: &str, meta: ObjectMeta) -> Option<ApiUse> {
+fn api_use(kind: &str, meta: wire::HistoryMeta) -> Option<ApiUse> {
     let last_applied = meta
         .annotations
-        .as_ref()
-        .and_then(|a| a.get(LAST_APPLIED))
-        .and_then(|text| serde_json::from_str::<Head>(text).ok())
+        .and_then(|a| a.last_applied)
+        .and_then(|text| serde_json::from_str::<Head>(&text).ok())
         .and_then(|h| h.api_version);
-    let mut entries: Vec<_> = meta.managed_fields.unwrap_or_default().into_iter().filter(|e| e.subresource.as_deref().is_none_or(str::is_empty)).collect();
-    entries.sort_by_key(|e| e.time.as_ref().map(|t| t.0));
+    let mut entries: Vec<_> = meta.managed_fields.into_iter().filter(|e| e.subresource.as_deref().is_none_or(str::is_empty)).collect();
+    entries.sort_by_key(|e| e.time);
     let managed: Vec<ManagedEntry> = entries
         .into_iter()
         .map(|e| ManagedEntry {
-            owns_last_applied: e
-                .fields_v1
-                .as_ref()
-                .and_then(|f| f.0.get("f:metadata")?.get("f:annotations")?.get(format!("f:{LAST_APPLIED}")))
-                .is_some(),
+            owns_last_applied: e.fields.as_ref().is_some_and(wire::FieldsV1::owns_last_applied),
             api_version: e.api_version.unwrap_or_default(),
         })
         .collect();
     let matches = last_applied.as_deref().is_some_and(|v| removed_apis::rule_for(v, kind).is_some())
         || managed.iter().any(|e| removed_apis::rule_for(&e.api_version, kind).is_some());
-    matches.then(|| ApiUse { kind: kind.to_owned(), namespace: meta.namespace, name: meta.name.unwrap_or_default(), last_applied, managed })
+    matches.then(|| ApiUse { kind: kind.to_owned(), namespace: meta.namespace, name: meta.name, last_applied, managed })
 }
 
 #[derive(Deserialize)]
@@ -477,15 +409,19 @@ struct ManifestMeta {
     name: String,
 }
 
-fn helm_release(s: Secret) -> Option<HelmRelease> {
-    if s.type_.as_deref() != Some("helm.sh/release.v1") {
+fn helm_release(s: wire::Secret) -> Option<HelmRelease> {
+    if s.kind.as_deref() != Some("helm.sh/release.v1") {
         return None;
     }
-    let data = s.data?.remove("release")?;
-    match decode_release(&data.0) {
+    // The API sends Secret data base64-encoded; Helm's release is base64 once more inside.
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(s.data.release?.as_bytes())
+        .map_err(|e| format!("the Secret's data: base64: {e}"))
+        .and_then(|data| decode_release(&data));
+    match decoded {
         Ok(release) => Some(release),
         Err(why) => {
-            tracing::warn!(secret = ?s.metadata.name, namespace = ?s.metadata.namespace, "skipping an unreadable Helm release: {why}");
+            tracing::warn!(secret = %s.metadata.name, namespace = ?s.metadata.namespace, "skipping an unreadable Helm release: {why}");
             None
         }
     }
@@ -544,31 +480,31 @@ mod tests {
 
     #[test]
     fn decodes_a_stuck_deployment_and_an_on_delete_daemonset() {
-        let d: Deployment = serde_json::from_value(serde_json::json!({
+        let d: wire::Workload = serde_json::from_value(serde_json::json!({
             "metadata": {"namespace": "shop", "name": "api"},
             "spec": {"replicas": 3, "selector": {}, "template": {}},
             "status": {"readyReplicas": 2, "availableReplicas": 2, "updatedReplicas": 1, "conditions": [
                 {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "ReplicaSet \"api-6f\" has timed out progressing."}]}
         }))
         .unwrap();
-        let w = deployment(d);
+        let w = deployment(d).unwrap();
         assert_eq!((w.desired, w.ready, w.available, w.updated), (3, 2, 2, Some(1)));
         assert_eq!(w.stuck.as_deref(), Some("ReplicaSet \"api-6f\" has timed out progressing."));
-        let ds: DaemonSet = serde_json::from_value(serde_json::json!({
+        let ds: wire::Workload = serde_json::from_value(serde_json::json!({
             "metadata": {"namespace": "kube-system", "name": "legacy"},
             "spec": {"selector": {}, "template": {}, "updateStrategy": {"type": "OnDelete"}},
             "status": {"desiredNumberScheduled": 3, "numberReady": 3, "numberAvailable": 3, "updatedNumberScheduled": 0,
                 "currentNumberScheduled": 3, "numberMisscheduled": 0}
         }))
         .unwrap();
-        let w = daemon_set(ds);
+        let w = daemon_set(ds).unwrap();
         assert_eq!((w.desired, w.updated), (3, None));
         assert!(w.is_complete(), "old replicas are expected with OnDelete: {w:?}");
     }
 
     #[test]
     fn counts_ready_endpoints_unset_ready_meaning_ready() {
-        let s: EndpointSlice = serde_json::from_value(serde_json::json!({
+        let s: wire::EndpointSlice = serde_json::from_value(serde_json::json!({
             "metadata": {"namespace": "shop", "name": "checkout-x", "labels": {"kubernetes.io/service-name": "checkout"}},
             "addressType": "IPv4",
             "endpoints": [
@@ -578,21 +514,21 @@ mod tests {
             ]
         }))
         .unwrap();
-        let slice = slice(s);
+        let slice = slice(s).unwrap();
         assert_eq!((slice.service.as_deref(), slice.ready), (Some("checkout"), 2));
-        let external: Service = serde_json::from_value(serde_json::json!({"metadata": {"name": "ext"}, "spec": {"type": "ExternalName", "externalName": "x.example"}})).unwrap();
+        let external: wire::Service = serde_json::from_value(serde_json::json!({"metadata": {"name": "ext"}, "spec": {"type": "ExternalName", "externalName": "x.example"}})).unwrap();
         assert_eq!(service(external), None);
     }
 
     #[test]
     fn an_unavailable_apiservice_keeps_its_reason() {
-        let a: APIService = serde_json::from_value(serde_json::json!({
+        let a: wire::ApiService = serde_json::from_value(serde_json::json!({
             "metadata": {"name": "v1beta1.metrics.k8s.io"},
             "spec": {"service": {"namespace": "monitoring", "name": "metrics"}, "groupPriorityMinimum": 100, "versionPriority": 100},
             "status": {"conditions": [{"type": "Available", "status": "False", "reason": "MissingEndpoints", "message": "no addresses"}]}
         }))
         .unwrap();
-        let a = api_service(a);
+        let a = api_service(a).unwrap();
         assert!(!a.available);
         assert_eq!(a.reason.as_deref(), Some("Available is False: MissingEndpoints: no addresses"));
         assert_eq!(a.service.unwrap().to_string(), "monitoring/metrics");
@@ -605,9 +541,9 @@ mod tests {
 
     #[test]
     fn keeps_the_version_of_last_applied_and_who_owns_it_but_not_the_annotation() {
-        let meta: ObjectMeta = serde_json::from_value(serde_json::json!({
+        let meta: wire::HistoryMeta = serde_json::from_value(serde_json::json!({
             "name": "legacy",
-            "annotations": {LAST_APPLIED: "{\"apiVersion\":\"flowcontrol.apiserver.k8s.io/v1beta3\",\"kind\":\"FlowSchema\",\"spec\":{}}\n"},
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"apiVersion\":\"flowcontrol.apiserver.k8s.io/v1beta3\",\"kind\":\"FlowSchema\",\"spec\":{}}\n"},
             "managedFields": [
                 {"manager": "kube-apiserver", "operation": "Update", "apiVersion": "flowcontrol.apiserver.k8s.io/v1", "time": "2026-11-29T05:00:00Z",
                  "subresource": "status", "fieldsType": "FieldsV1", "fieldsV1": {"f:status": {}}},
@@ -623,7 +559,7 @@ mod tests {
 
     #[test]
     fn an_object_on_current_apis_only_is_not_kept() {
-        let meta: ObjectMeta = serde_json::from_value(serde_json::json!({
+        let meta: wire::HistoryMeta = serde_json::from_value(serde_json::json!({
             "name": "fresh",
             "managedFields": [{"manager": "kubectl", "operation": "Apply", "apiVersion": "flowcontrol.apiserver.k8s.io/v1", "fieldsType": "FieldsV1", "fieldsV1": {}}]
         }))

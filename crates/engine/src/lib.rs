@@ -4,7 +4,8 @@
 //!
 //! - [`access`]: a `kube::Client` from a kubeconfig, a registered cluster's stored
 //!   credentials, or the in-cluster configuration.
-//! - [`gather`]: one concurrent, paginated pass over the API into a [`Snapshot`].
+//! - [`gather`]: one concurrent, paginated pass over the API into a [`Snapshot`], through
+//!   [`list`] (paged lists) and [`wire`] (only the fields the checks read).
 //! - [`snapshot`]: the compact Snapshot, which is also the baseline file format.
 //! - [`policy`]: exclusions, tolerances, which checks run.
 //! - [`checks`]: the catalogue; each check a pure function of the Snapshot, an optional
@@ -21,12 +22,14 @@ pub mod fixture;
 pub mod fixture_objects;
 pub mod gather;
 pub mod gather_objects;
+pub mod list;
 pub mod policy;
 pub mod snapshot;
 pub mod snapshot_objects;
 pub mod synthetic;
 pub mod verdict;
 pub mod wait;
+pub mod wire;
 
 use std::time::Duration;
 
