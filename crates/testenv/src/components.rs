@@ -68,11 +68,16 @@ impl Heartbeat {
     }
 }
 
-/// Leader election timings of the controller-manager and the scheduler: shorter than the
-/// defaults (15s/10s/2s) so an upgrade's new processes take the Leases over quickly.
+/// Leader election timings of the controller-manager and the scheduler. Both release their
+/// Lease when they stop (the controller-manager through the
+/// `ControllerManagerReleaseLeaderElectionLockOnExit` gate), so an upgrade's new process
+/// takes it over at its next retry, one second later, whatever the lease duration. The
+/// renew deadline is long (the default is 10s): a leader that cannot renew within it exits,
+/// and while `testcluster populate` saturates the API server a renewal can take longer
+/// than the default allows (both components exited so on a 1,000-node cluster).
 const LEADER_ELECTION: [&str; 3] = [
-    "--leader-elect-lease-duration=8s",
-    "--leader-elect-renew-deadline=6s",
+    "--leader-elect-lease-duration=60s",
+    "--leader-elect-renew-deadline=45s",
     "--leader-elect-retry-period=1s",
 ];
 

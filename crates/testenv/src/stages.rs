@@ -24,9 +24,9 @@ const SHIPPED: [&str; 4] = [
 const KWOK_OPTIONS: &str = "apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokConfiguration
 options:
-  nodePlayStageParallelism: 16
-  podPlayStageParallelism: 16
-  nodeLeaseParallelism: 16
+  nodePlayStageParallelism: 32
+  podPlayStageParallelism: 64
+  nodeLeaseParallelism: 64
 ";
 
 /// Our stages, by file name.
@@ -57,7 +57,11 @@ pub fn write(layout: &Layout, kwok_dir: &Path) -> Result<Vec<PathBuf>, TestEnvEr
     let dir = layout.stages();
     std::fs::create_dir_all(&dir).map_err(TestEnvError::io("creating", &dir))?;
     // kwok's own options: more parallel stage and lease workers than its default 4, so a
-    // thousand nodes and their pods come up in reasonable time.
+    // thousand nodes and their pods come up in reasonable time. The lease workers must keep
+    // up while populate saturates the API server: 1,000 nodes renew 33 leases a second, and
+    // at 16 workers and half a second a write they fell behind, the node-lifecycle
+    // controller marked nodes NotReady and their pods Ready=False (which no kwok stage
+    // undoes: a real kubelet would).
     let options = dir.join("kwok-options.yaml");
     std::fs::write(&options, KWOK_OPTIONS).map_err(TestEnvError::io("writing", &options))?;
     files.push(options);
