@@ -2,7 +2,7 @@
 """bench/report.py: turns scripts/bench's raw measurements into the committed results.
 
 Reads RESULTS/<scale>/raw.csv (tool,run,wall_s,max_rss_kb,exit), RESULTS/machine.txt and
-RESULTS/service/*.txt (wrk reports), and writes RESULTS/README.md (medians, ratios to the
+RESULTS/service/*.json (oha reports), and writes RESULTS/README.md (medians, ratios to the
 floor, the targets) and the chart RESULTS/bench.svg and RESULTS/bench.png (time and peak
 memory per tool and scale).
 
@@ -10,7 +10,7 @@ Usage: bench/report.py RESULTS_DIR
 """
 
 import csv
-import re
+import json
 import statistics
 import sys
 from pathlib import Path
@@ -54,28 +54,19 @@ def load(results: Path):
     return out
 
 
-def wrk(path: Path):
-    """Requests/s, p50 and p99 (ms) and non-2xx count from a wrk --latency report."""
-    text = path.read_text()
-
-    def ms(label):
-        m = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
-        if not m:
-            return None
-        value, unit = float(m.group(1)), m.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
-    total = re.search(r"(\d+) requests in", text)
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    errors = re.search(r"Socket errors: (.*)", text)
+def oha(path: Path):
+    """Requests/s, count, p50 and p99 (ms), status codes and errors from an oha JSON report."""
+    doc = json.loads(path.read_text())
+    summary, pct = doc.get("summary", {}), doc.get("latencyPercentiles", {})
+    statuses = doc.get("statusCodeDistribution", {}) or {}
+    ms = lambda v: None if v is None else v * 1000
     return {
-        "rps": float(rps.group(1)) if rps else None,
-        "total": int(total.group(1)) if total else None,
-        "p50": ms("50%"),
-        "p99": ms("99%"),
-        "non2xx": int(non2xx.group(1)) if non2xx else 0,
-        "errors": errors.group(1).strip() if errors else "none",
+        "rps": summary.get("requestsPerSec"),
+        "total": sum(statuses.values()) + sum((doc.get("errorDistribution") or {}).values()),
+        "p50": ms(pct.get("p50")),
+        "p99": ms(pct.get("p99")),
+        "statuses": ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())) or "none",
+        "errors": ", ".join(f"{k}: {v}" for k, v in (doc.get("errorDistribution") or {}).items()) or "none",
     }
 
 
@@ -138,20 +129,26 @@ def targets(data):
     return "\n".join(lines)
 
 
+SCENARIOS = {
+    "get-task-rate": ("GET task", "500", "2,000 req/s offered, open loop"),
+    "get-task-max": ("GET task", "500", "closed loop: as fast as answered"),
+    "post-check": ("POST postcheck (sync)", "1", "closed loop"),
+}
+
+
 def service_table(results: Path):
-    files = sorted((results / "service").glob("*.txt")) if (results / "service").exists() else []
+    files = sorted((results / "service").glob("*.json")) if (results / "service").exists() else []
     if not files:
         return "Not measured in this run."
-    lines = ["| Backend | Scenario | Connections | Duration | Requests | Requests/s | p50 | p99 | Non-2xx | Socket errors |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    lines = ["| Backend | Scenario | Connections | Load | Requests | Requests/s | p50 | p99 | Statuses | Errors |",
+             "|---|---|---:|---|---:|---:|---:|---:|---|---|"]
     for f in files:
         backend, scenario = f.stem.split("-", 1)
-        w = wrk(f)
-        conns = re.search(r"(\d+) threads and (\d+) connections", f.read_text())
-        dur = re.search(r"Running (\S+) test", f.read_text())
+        what, conns, load = SCENARIOS.get(scenario, (scenario, "?", "?"))
+        o = oha(f)
         fmt = lambda v: "n/a" if v is None else f"{v:.2f} ms"
-        lines.append(f"| {backend} | {scenario} | {conns.group(2) if conns else '?'} | {dur.group(1) if dur else '?'} | "
-                     f"{w['total']} | {w['rps']:.0f} | {fmt(w['p50'])} | {fmt(w['p99'])} | {w['non2xx']} | {w['errors']} |")
+        lines.append(f"| {backend} | {what} | {conns} | {load} | {o['total']:,} | {o['rps']:,.0f} | {fmt(o['p50'])} | "
+                     f"{fmt(o['p99'])} | {o['statuses']} | {o['errors']} |")
     return "\n".join(lines)
 
 
@@ -245,7 +242,7 @@ Targets:
 Same requests? (per verb and resource, from the API server's metrics, one run of each):
 {fidelity(results)}
 
-## Service under load (wrk on loopback)
+## Service under load (oha on loopback)
 
 `GET .../postcheck/tasks/{{id}}` of a finished task and synchronous `POST
 .../operation/postcheck` (each runs a full check of a 3-node test cluster; one connection,

@@ -142,7 +142,7 @@ fn suffix(seed: &str, len: usize) -> String {
     (0..len)
         .map(|_| {
             let c = SAFE[(h % SAFE.len() as u64) as usize] as char;
-            h = h / SAFE.len() as u64 ^ h.rotate_left(17);
+            h = (h / SAFE.len() as u64) ^ h.rotate_left(17);
             c
         })
         .collect()
