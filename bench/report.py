@@ -2,7 +2,8 @@
 """bench/report.py: turns scripts/bench's raw measurements into the committed results.
 
 Reads RESULTS/<scale>/raw.csv (tool,run,wall_s,max_rss_kb,exit), RESULTS/machine.txt and
-RESULTS/service/*.json (oha reports), and writes RESULTS/README.md (medians, ratios to the
+RESULTS/service/*.json (oha reports) and RESULTS/NOTES.md (written by hand, if
+any), and writes RESULTS/README.md (medians, ratios to the
 floor, the targets) and the chart RESULTS/bench.svg and RESULTS/bench.png (time and peak
 memory per tool and scale).
 
@@ -33,15 +34,21 @@ def load(results: Path):
         if not raw.exists():
             continue
         rows = [r for r in csv.DictReader(raw.open()) if r["run"] != "warmup"]
+        # Runs that exited 0 without doing the whole job (popeye's requests timing out),
+        # recorded by hand as tool,run,reason after reading the run's stderr.
+        inc_file = results / scale / "incomplete.csv"
+        incomplete = {(r[0], r[1]): r[2] for r in csv.reader(inc_file.open()) if len(r) >= 3} if inc_file.exists() else {}
         per = {}
         for tool in TOOLS:
             mine = [r for r in rows if r["tool"] == tool]
-            good = [r for r in mine if int(r["exit"]) in GOOD_EXIT[tool]]
+            good = [r for r in mine if int(r["exit"]) in GOOD_EXIT[tool] and (tool, r["run"]) not in incomplete]
             if not good:
-                if mine:  # every run was capped: what it reached is a lower bound
+                if mine:  # every run was capped or incomplete: what it reached is a lower bound
+                    reasons = sorted({incomplete[(tool, r["run"])] for r in mine if (tool, r["run"]) in incomplete})
                     per[tool] = {"wall": max(float(r["wall_s"]) for r in mine),
                                  "rss": max(int(r["max_rss_kb"]) for r in mine) / 1000,
-                                 "walls": [], "runs": 0, "bad": len(mine), "lower_bound": True}
+                                 "walls": [], "runs": 0, "bad": len(mine), "lower_bound": True,
+                                 "incomplete": "; ".join(reasons)}
                 continue
             per[tool] = {
                 "wall": statistics.median(float(r["wall_s"]) for r in good),
@@ -89,7 +96,7 @@ def table(data):
                 continue
             lb = "> " if t.get("lower_bound") else ""
             ratio = f"{lb}{t['wall'] / floor['wall']:.2f}×" if floor else ""
-            bad = f" ({t['bad']} capped or failed)" if t["bad"] else ""
+            bad = f" ({t['bad']} capped, failed or incomplete)" if t["bad"] else ""
             lines.append(f"| {scale} ({label}) | {tool} | {lb}{fmt_s(t['wall'])} | {ratio} | "
                          f"{'≥ ' if lb else ''}{t['rss']:.0f} MB | {t['runs']}{bad} |")
     return "\n".join(lines)
@@ -111,7 +118,11 @@ def targets(data):
                      + f"); peak RSS {pc['rss']:.0f} MB (target ≤ {max_mb} MB: {ok(pc['rss'] <= max_mb)}"
                      + ("" if pc["rss"] <= max_mb else f", over by {pc['rss'] - max_mb:.0f} MB")
                      + ")")
-        if scale == "medium" and popeye:
+        if scale == "medium" and popeye and popeye.get("incomplete"):
+            lines.append(f"- {scale} against popeye: not judged: popeye did not finish a scan "
+                         f"({popeye['incomplete']}); before it gave up it had run {popeye['wall']:.1f} s "
+                         f"and held {popeye['rss']:.0f} MB")
+        elif scale == "medium" and popeye:
             speed, mem = popeye["wall"] / pc["wall"], popeye["rss"] / pc["rss"]
             more = "more than " if popeye.get("lower_bound") else ""
             lines.append(f"- {scale} against popeye: {more}{speed:.1f}× faster (target ≥ 5×: {ok(speed >= 5)}), "
@@ -192,7 +203,7 @@ def chart(data, results: Path):
                     bar.set_hatch("//")
                 text = f"{v:.1f} {unit}" if v < 100 else f"{v:.0f} {unit}"
                 ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2,
-                        f" > {text} (stopped at cap)" if capped else f" {text}", va="center", fontsize=9)
+                        (f" > {text} (incomplete)" if per[t].get("incomplete") else f" > {text} (stopped at cap)") if capped else f" {text}", va="center", fontsize=9)
             ax.set_xlim(0, max(values) * 1.45)
             ax.set_title(f"{title}, {scale} ({label})", fontsize=10, loc="left")
             ax.set_xlabel(f"{unit} (median, lower is better)", fontsize=8)
@@ -217,6 +228,7 @@ def main():
             populate.append(f"- {scale}: `{p.read_text().strip()}`".replace("\n", " "))
         if cp.exists():
             populate.append(f"  control plane after populating: {', '.join(cp.read_text().split())}")
+    notes = (results / "NOTES.md").read_text().strip() if (results / "NOTES.md").exists() else ""
     if data:
         chart(data, results)
     doc = f"""# Benchmark results
@@ -254,6 +266,8 @@ and PostgreSQL:
 ## Populating
 
 {chr(10).join(populate) if populate else "(none)"}
+
+{"## Notes on this run (bench/results/NOTES.md, by hand)" + chr(10) + chr(10) + notes if notes else ""}
 
 ## Machine
 

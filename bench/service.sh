@@ -38,7 +38,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-rm -rf "$STATE"
+# A fresh start each time: a database or cluster left by an earlier run would hold the
+# same registered cluster and tasks.
+rm -rf "$STATE" "$PG_DIR" "$WORK"/sqlite.db*
 log "starting a small cluster to be checked"
 "$TESTCLUSTER" up --version "$VERSION" --nodes 3 --state "$STATE" > "$WORK/up.out" 2> "$WORK/up.log"
 KUBECONFIG_FILE=$(tail -n 1 "$WORK/up.out")
