@@ -64,13 +64,6 @@ pub struct Meta {
     pub deletion_timestamp: Option<DateTime<Utc>>,
 }
 
-impl Meta {
-    /// The namespace, or `""` for a cluster-scoped object.
-    pub fn namespace(&mut self) -> String {
-        self.namespace.take().unwrap_or_default()
-    }
-}
-
 /// The annotations a check reads: `kubectl apply`'s record of the last applied object.
 #[derive(Debug, Default, Deserialize)]
 pub struct Annotations {
