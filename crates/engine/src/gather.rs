@@ -2,10 +2,10 @@
 //!
 //! Only the gatherer talks to the API. Each source is read concurrently with the others;
 //! lists are read in pages ([`crate::list`]) and every page is decoded, through the few
-//! fields of [`crate::wire`] the checks read, into the Snapshot's compact structs before the
-//! next is fetched, so memory stays small on big clusters. A source that is forbidden (403), absent (404) or otherwise unreadable
-//! is recorded as [`Gathered::Unavailable`] and only the checks that need it say they
-//! could not run. The pass as a whole fails ([`GatherError`]) only when the cluster itself
+//! fields of [`crate::wire`] the checks read, into the Snapshot's compact structs and then
+//! dropped, so memory stays small on big clusters. A source that is forbidden (403), absent
+//! (404) or otherwise unreadable is recorded as [`Gathered::Unavailable`] and only the
+//! checks that need it say they could not run. The pass as a whole fails ([`GatherError`]) only when the cluster itself
 //! cannot be examined: `/version` or the node list cannot be reached, the credentials are
 //! rejected (401), the node list is forbidden (403: nothing about nodes could be judged,
 //! and a Success then would be a silent miss), or the deadline passes.
