@@ -10,10 +10,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
+use postcheck_server::auth::credentials;
 use postcheck_server::clusters::{self, ClusterRegistration};
 use postcheck_server::crypto::{KeyOrigin, KeySource, MasterKey};
 use postcheck_server::domain::{ClusterId, ProjectId};
-use postcheck_server::auth::credentials;
 use postcheck_store::Store;
 
 /// Where the service keeps its data: shared by `serve` and the admin commands.
@@ -36,15 +36,24 @@ impl DatabaseArgs {
 
     /// Where the key comes from.
     pub fn key_source(&self) -> KeySource {
-        postcheck_server::config::key_source(std::env::var("POSTCHECK_KEY").ok(), self.key_file.clone())
+        postcheck_server::config::key_source(
+            std::env::var("POSTCHECK_KEY").ok(),
+            self.key_file.clone(),
+        )
     }
 
     async fn open(&self) -> anyhow::Result<(Arc<dyn Store>, MasterKey)> {
         let url = self.database_url();
-        let store = postcheck_store::open(&url).await.with_context(|| format!("opening {}", postcheck_store::redact_url(&url)))?;
-        let (key, origin) = MasterKey::load(&self.key_source()).context("loading the encryption key")?;
+        let store = postcheck_store::open(&url)
+            .await
+            .with_context(|| format!("opening {}", postcheck_store::redact_url(&url)))?;
+        let (key, origin) =
+            MasterKey::load(&self.key_source()).context("loading the encryption key")?;
         if let KeyOrigin::GeneratedAt(path) = origin {
-            eprintln!("note: generated a new encryption key at {}; `postcheck serve` must use the same key", path.display());
+            eprintln!(
+                "note: generated a new encryption key at {}; `postcheck serve` must use the same key",
+                path.display()
+            );
         }
         Ok((store, key))
     }
@@ -135,12 +144,24 @@ pub async fn cluster(cmd: ClusterCommand) -> anyhow::Result<ExitCode> {
             if let Some(id) = &cluster_id {
                 ClusterId::parse(id)?;
             }
-            let text = std::fs::read_to_string(&kubeconfig).with_context(|| format!("reading {}", kubeconfig.display()))?;
+            let text = std::fs::read_to_string(&kubeconfig)
+                .with_context(|| format!("reading {}", kubeconfig.display()))?;
             let (store, key) = database.open().await?;
-            let registration = ClusterRegistration { cluster_id, name, kubeconfig: Some(text), context, ..Default::default() };
-            let cluster = clusters::register(store.as_ref(), &key, &project, registration).await.context("registering the cluster")?;
+            let registration = ClusterRegistration {
+                cluster_id,
+                name,
+                kubeconfig: Some(text),
+                context,
+                ..Default::default()
+            };
+            let cluster = clusters::register(store.as_ref(), &key, &project, registration)
+                .await
+                .context("registering the cluster")?;
             println!("{}", cluster.cluster_id);
-            eprintln!("registered cluster {} ({}) at {} for project {}", cluster.cluster_id, cluster.name, cluster.endpoint, cluster.project_id);
+            eprintln!(
+                "registered cluster {} ({}) at {} for project {}",
+                cluster.cluster_id, cluster.name, cluster.endpoint, cluster.project_id
+            );
         }
         ClusterCommand::List { project: p, database } => {
             let only = p.as_deref().map(project).transpose()?;
@@ -148,7 +169,10 @@ pub async fn cluster(cmd: ClusterCommand) -> anyhow::Result<ExitCode> {
             let clusters = store.list_clusters(only.as_ref().map(ProjectId::as_str)).await?;
             println!("{:<32}  {:<36}  {:<20}  ENDPOINT", "PROJECT", "CLUSTER", "NAME");
             for c in clusters {
-                println!("{:<32}  {:<36}  {:<20}  {}", c.project_id, c.cluster_id, c.name, c.endpoint);
+                println!(
+                    "{:<32}  {:<36}  {:<20}  {}",
+                    c.project_id, c.cluster_id, c.name, c.endpoint
+                );
             }
         }
         ClusterCommand::Remove { project: p, cluster_id, database } => {

@@ -14,7 +14,9 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use chrono::Utc;
 use postcheck_engine::access::KubeconfigSource;
-use postcheck_engine::{CheckRequest, CheckSpec, NodeVersionPolicy, Policy, SNAPSHOT_VERSION, Snapshot, WaitOptions};
+use postcheck_engine::{
+    CheckRequest, CheckSpec, NodeVersionPolicy, Policy, SNAPSHOT_VERSION, Snapshot, WaitOptions,
+};
 use postcheck_model::{PostCheckSpec, PostCheckTask, TaskMetadata, TaskPhase, TaskStatus, Version};
 
 use crate::output::{self, Format, Style};
@@ -179,7 +181,9 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
 
     let started = Utc::now();
     let status = match args.cluster.source().client().await {
-        Err(e) => TaskStatus::bare(TaskPhase::Error, format!("the cluster could not be examined: {e}")),
+        Err(e) => {
+            TaskStatus::bare(TaskPhase::Error, format!("the cluster could not be examined: {e}"))
+        }
         Ok(client) => {
             let progress = TerminalProgress::start();
             let status = match args.wait {
@@ -222,8 +226,13 @@ pub async fn baseline(args: BaselineArgs) -> anyhow::Result<ExitCode> {
     let snapshot = postcheck_engine::take_baseline(&client, args.timeout, &progress).await;
     progress.finish();
     let snapshot = snapshot.context("recording the baseline")?;
-    let text = if is_yaml(&args.output) { serde_yaml_ng::to_string(&snapshot)? } else { serde_json::to_string_pretty(&snapshot)? + "\n" };
-    std::fs::write(&args.output, text).with_context(|| format!("writing the baseline to {}", args.output.display()))?;
+    let text = if is_yaml(&args.output) {
+        serde_yaml_ng::to_string(&snapshot)?
+    } else {
+        serde_json::to_string_pretty(&snapshot)? + "\n"
+    };
+    std::fs::write(&args.output, text)
+        .with_context(|| format!("writing the baseline to {}", args.output.display()))?;
     eprintln!(
         "baseline of {} node(s) and {} pod(s) at {} written to {}",
         snapshot.node_list().len(),
@@ -247,16 +256,20 @@ pub async fn checks(args: ChecksArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn is_yaml(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }
 
 /// Reads a baseline file written by `postcheck baseline` (JSON, or YAML by extension).
 fn read_baseline(path: &Path) -> anyhow::Result<Snapshot> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading the baseline {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the baseline {}", path.display()))?;
     let snapshot: Snapshot = if is_yaml(path) {
-        serde_yaml_ng::from_str(&text).with_context(|| format!("parsing the baseline {} as YAML", path.display()))?
+        serde_yaml_ng::from_str(&text)
+            .with_context(|| format!("parsing the baseline {} as YAML", path.display()))?
     } else {
-        serde_json::from_str(&text).with_context(|| format!("parsing the baseline {} as JSON", path.display()))?
+        serde_json::from_str(&text)
+            .with_context(|| format!("parsing the baseline {} as JSON", path.display()))?
     };
     if snapshot.snapshot_version > SNAPSHOT_VERSION {
         bail!(

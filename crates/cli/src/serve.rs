@@ -73,7 +73,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         replica_id: args.replica_id,
     };
     let database = postcheck_store::redact_url(&config.database_url);
-    let app = Application::build(config).await.with_context(|| format!("starting the service on {database}"))?;
+    let app = Application::build(config)
+        .await
+        .with_context(|| format!("starting the service on {database}"))?;
     tracing::info!(address = %app.base_url(), database = %database, replica = %app.replica_id(), "serving CCE's v3 post-check API");
     println!("postcheck listening on {}", app.base_url());
     app.run_until_stopped().await.context("serving")?;
@@ -82,7 +84,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
 fn init_logs(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("POSTCHECK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env("POSTCHECK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
@@ -95,7 +98,8 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let n: u64 = number.parse().map_err(|_| format!("{text:?} is not a duration like 30s, 5m or 500ms"))?;
+    let n: u64 =
+        number.parse().map_err(|_| format!("{text:?} is not a duration like 30s, 5m or 500ms"))?;
     match unit {
         "" | "s" => Ok(Duration::from_secs(n)),
         "ms" => Ok(Duration::from_millis(n)),

@@ -6,8 +6,16 @@ use std::process::Command;
 use postcheck_model::{PostCheckTask, TaskPhase};
 
 fn postcheck(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_postcheck")).args(args).env("NO_COLOR", "1").output().expect("running postcheck");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::new(env!("CARGO_BIN_EXE_postcheck"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("running postcheck");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -15,9 +23,18 @@ fn checks_lists_the_catalogue() {
     let (code, stdout, stderr) = postcheck(&["checks"]);
     assert_eq!(code, 0, "{stderr}");
     // Not a terminal: no width limit, so each row is one line with its whole description.
-    assert!(stdout.lines().nth(1).is_some_and(|h| h.contains("NAME") && h.contains("READS") && h.contains("CHECKS")), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .nth(1)
+            .is_some_and(|h| h.contains("NAME") && h.contains("READS") && h.contains("CHECKS")),
+        "{stdout}"
+    );
     for def in postcheck_engine::catalogue() {
-        let row = stdout.lines().find(|l| l.starts_with(&format!("│ {} ", def.name))).unwrap_or_else(|| panic!("no row for {}:\n{stdout}", def.name));
+        let row = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("│ {} ", def.name)))
+            .unwrap_or_else(|| panic!("no row for {}:\n{stdout}", def.name));
         assert!(row.contains(def.description), "{row}");
         assert!(row.contains(&format!("{:?}", def.level)), "{row}");
     }
@@ -56,11 +73,23 @@ fn an_api_server_that_never_answers_is_an_error_once_the_deadline_passes() {
     });
     let (_dir, kubeconfig) = kubeconfig_for(port);
     let started = std::time::Instant::now();
-    let (code, stdout, stderr) = postcheck(&["check", "--kubeconfig", kubeconfig.to_str().unwrap(), "--timeout", "2s", "-o", "json"]);
+    let (code, stdout, stderr) = postcheck(&[
+        "check",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--timeout",
+        "2s",
+        "-o",
+        "json",
+    ]);
     assert_eq!(code, 2, "{stdout}{stderr}");
     let task: PostCheckTask = serde_json::from_str(&stdout).expect("one task document");
     assert_eq!(task.status.phase, TaskPhase::Error);
-    assert!(task.status.message.as_deref().unwrap_or("").contains("within the deadline of 2s"), "{:?}", task.status.message);
+    assert!(
+        task.status.message.as_deref().unwrap_or("").contains("within the deadline of 2s"),
+        "{:?}",
+        task.status.message
+    );
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
 }
 
@@ -69,11 +98,23 @@ fn an_unreachable_api_server_is_an_error_with_exit_code_2_and_one_json_document(
     // A port that was just free: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let (_dir, kubeconfig) = kubeconfig_for(port);
-    let (code, stdout, stderr) = postcheck(&["check", "--kubeconfig", kubeconfig.to_str().unwrap(), "--target", "v1.37", "-o", "json"]);
+    let (code, stdout, stderr) = postcheck(&[
+        "check",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--target",
+        "v1.37",
+        "-o",
+        "json",
+    ]);
     assert_eq!(code, 2, "{stdout}{stderr}");
     let task: PostCheckTask = serde_json::from_str(&stdout).expect("one task document");
     assert_eq!(task.status.phase, TaskPhase::Error);
-    assert!(task.status.message.as_deref().unwrap_or("").contains("could not be reached"), "{:?}", task.status.message);
+    assert!(
+        task.status.message.as_deref().unwrap_or("").contains("could not be reached"),
+        "{:?}",
+        task.status.message
+    );
     assert_eq!(task.spec.target_version.as_deref(), Some("v1.37"));
     assert!(uuid::Uuid::parse_str(&task.metadata.uid).is_ok_and(|u| u.get_version_num() == 4));
 }
@@ -83,7 +124,8 @@ fn a_policy_naming_an_unknown_check_is_refused_before_any_cluster_is_touched() {
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("policy.toml");
     std::fs::write(&policy, "[checks]\nskip = [\"node-redy\"]\n").unwrap();
-    let (code, stdout, stderr) = postcheck(&["check", "--kubeconfig", "/nonexistent", "--policy", policy.to_str().unwrap()]);
+    let (code, stdout, stderr) =
+        postcheck(&["check", "--kubeconfig", "/nonexistent", "--policy", policy.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(stdout.is_empty(), "{stdout}");
     assert!(stderr.contains("node-redy"), "{stderr}");

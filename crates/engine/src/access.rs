@@ -47,7 +47,9 @@ impl KubeconfigSource {
         let config = match &self.path {
             Some(path) => {
                 let kubeconfig = Kubeconfig::read_from(path).map_err(AccessError::Kubeconfig)?;
-                kube::Config::from_custom_kubeconfig(kubeconfig, &options).await.map_err(AccessError::Kubeconfig)?
+                kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+                    .await
+                    .map_err(AccessError::Kubeconfig)?
             }
             None if self.context.is_some() => {
                 kube::Config::from_kubeconfig(&options).await.map_err(AccessError::Kubeconfig)?
@@ -84,8 +86,12 @@ impl std::fmt::Debug for ClusterCredentials {
     // Credentials never reach a log, not even through `{:?}`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Kubeconfig { context, .. } => f.debug_struct("Kubeconfig").field("context", context).finish_non_exhaustive(),
-            Self::Token { endpoint, .. } => f.debug_struct("Token").field("endpoint", endpoint).finish_non_exhaustive(),
+            Self::Kubeconfig { context, .. } => {
+                f.debug_struct("Kubeconfig").field("context", context).finish_non_exhaustive()
+            }
+            Self::Token { endpoint, .. } => {
+                f.debug_struct("Token").field("endpoint", endpoint).finish_non_exhaustive()
+            }
         }
     }
 }
@@ -97,10 +103,13 @@ impl ClusterCredentials {
             Self::Kubeconfig { kubeconfig, context } => {
                 let parsed = Kubeconfig::from_yaml(kubeconfig).map_err(AccessError::Kubeconfig)?;
                 let options = KubeConfigOptions { context: context.clone(), ..Default::default() };
-                kube::Config::from_custom_kubeconfig(parsed, &options).await.map_err(AccessError::Kubeconfig)?
+                kube::Config::from_custom_kubeconfig(parsed, &options)
+                    .await
+                    .map_err(AccessError::Kubeconfig)?
             }
             Self::Token { endpoint, ca_pem, token } => {
-                let url: http::Uri = endpoint.parse().map_err(|_| AccessError::Endpoint(endpoint.clone()))?;
+                let url: http::Uri =
+                    endpoint.parse().map_err(|_| AccessError::Endpoint(endpoint.clone()))?;
                 let mut config = kube::Config::new(url);
                 config.auth_info.token = Some(token.clone().into());
                 if let Some(pem) = ca_pem {

@@ -17,7 +17,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::snapshot::{
-    Condition, Container, Gathered, HealthCheck, Lease, Node, Owner, Pod, Snapshot, Source, Taint, Unavailable,
+    Condition, Container, Gathered, HealthCheck, Lease, Node, Owner, Pod, Snapshot, Source, Taint,
+    Unavailable,
 };
 
 /// The instant every fixture snapshot is taken at.
@@ -36,7 +37,12 @@ impl Snapshot {
             ["readyz", "livez"]
                 .iter()
                 .flat_map(|e| {
-                    ["ping", "etcd", "log"].map(|n| HealthCheck { endpoint: (*e).into(), name: n.into(), ok: true, detail: "ok".into() })
+                    ["ping", "etcd", "log"].map(|n| HealthCheck {
+                        endpoint: (*e).into(),
+                        name: n.into(),
+                        ok: true,
+                        detail: "ok".into(),
+                    })
                 })
                 .collect(),
         );
@@ -211,7 +217,12 @@ impl NodeFixture {
 }
 
 fn cond(kind: &str, status: &str, reason: &str) -> Condition {
-    Condition { kind: kind.into(), status: status.into(), reason: Some(reason.into()), message: None }
+    Condition {
+        kind: kind.into(),
+        status: status.into(),
+        reason: Some(reason.into()),
+        message: None,
+    }
 }
 
 /// A pod under construction.

@@ -18,8 +18,8 @@ use chrono::Duration;
 use crate::fixture::fixture_time;
 use crate::snapshot::{Gathered, Snapshot, Source, Unavailable};
 use crate::snapshot_objects::{
-    ApiService, ApiUse, Claim, HelmRelease, ManagedEntry, ManifestObject, RemovedApiUses, ServiceEndpoints, ServiceRef,
-    WarningEvent, Webhook, Workload,
+    ApiService, ApiUse, Claim, HelmRelease, ManagedEntry, ManifestObject, RemovedApiUses,
+    ServiceEndpoints, ServiceRef, WarningEvent, Webhook, Workload,
 };
 
 fn push<T>(list: &mut Gathered<Vec<T>>, item: T) {
@@ -65,27 +65,50 @@ impl Snapshot {
 
     /// Adds a Service with a selector and `ready` ready endpoints.
     pub fn service(mut self, namespace: &str, name: &str, ready: u32) -> Self {
-        push(&mut self.services, ServiceEndpoints { namespace: namespace.into(), name: name.into(), has_selector: true, ready });
+        push(
+            &mut self.services,
+            ServiceEndpoints {
+                namespace: namespace.into(),
+                name: name.into(),
+                has_selector: true,
+                ready,
+            },
+        );
         self
     }
 
     /// Adds a PersistentVolumeClaim in `phase`.
     pub fn claim(mut self, namespace: &str, name: &str, phase: &str) -> Self {
-        push(&mut self.claims, Claim { namespace: namespace.into(), name: name.into(), phase: phase.into() });
+        push(
+            &mut self.claims,
+            Claim { namespace: namespace.into(), name: name.into(), phase: phase.into() },
+        );
         self
     }
 
     /// Adds an APIService backed by `service` (or local); an unavailable one says
     /// `MissingEndpoints`.
-    pub fn api_service(mut self, name: &str, service: Option<(&str, &str)>, available: bool) -> Self {
-        let service = service.map(|(namespace, name)| ServiceRef { namespace: namespace.into(), name: name.into() });
+    pub fn api_service(
+        mut self,
+        name: &str,
+        service: Option<(&str, &str)>,
+        available: bool,
+    ) -> Self {
+        let service = service
+            .map(|(namespace, name)| ServiceRef { namespace: namespace.into(), name: name.into() });
         let reason = (!available).then(|| "Available is False: MissingEndpoints: endpoints for service/metrics-gone in \"monitoring\" have no addresses".to_owned());
         push(&mut self.api_services, ApiService { name: name.into(), service, available, reason });
         self
     }
 
     /// Adds a webhook of a `owner_kind` configuration named `name` calling `service`.
-    pub fn webhook(mut self, owner_kind: &str, name: &str, fails_closed: bool, service: (&str, &str)) -> Self {
+    pub fn webhook(
+        mut self,
+        owner_kind: &str,
+        name: &str,
+        fails_closed: bool,
+        service: (&str, &str),
+    ) -> Self {
         push(
             &mut self.webhooks,
             Webhook {
@@ -109,21 +132,42 @@ impl Snapshot {
 
     /// Adds the latest deployed revision of a Helm release rendering `objects`
     /// (`(apiVersion, kind, name)`).
-    pub fn helm_release(mut self, namespace: &str, name: &str, version: i64, objects: &[(&str, &str, &str)]) -> Self {
+    pub fn helm_release(
+        mut self,
+        namespace: &str,
+        name: &str,
+        version: i64,
+        objects: &[(&str, &str, &str)],
+    ) -> Self {
         if let Gathered::Ok(uses) = &mut self.removed_apis {
             uses.releases.push(HelmRelease {
                 namespace: namespace.into(),
                 name: name.into(),
                 version,
                 status: "deployed".into(),
-                objects: objects.iter().map(|(a, k, n)| ManifestObject { api_version: (*a).into(), kind: (*k).into(), name: (*n).into() }).collect(),
+                objects: objects
+                    .iter()
+                    .map(|(a, k, n)| ManifestObject {
+                        api_version: (*a).into(),
+                        kind: (*k).into(),
+                        name: (*n).into(),
+                    })
+                    .collect(),
             });
         }
         self
     }
 
     /// Adds a Warning event about `kind namespace/name`, seen `count` times, last `age` ago.
-    pub fn event(mut self, namespace: &str, kind: &str, name: &str, reason: &str, count: i32, age: Duration) -> Self {
+    pub fn event(
+        mut self,
+        namespace: &str,
+        kind: &str,
+        name: &str,
+        reason: &str,
+        count: i32,
+        age: Duration,
+    ) -> Self {
         push(
             &mut self.events,
             WarningEvent {
@@ -188,7 +232,13 @@ impl WorkloadFixture {
 impl ApiUse {
     /// An object of `kind` with nothing recorded yet.
     pub fn object(kind: &str, namespace: Option<&str>, name: &str) -> Self {
-        Self { kind: kind.into(), namespace: namespace.map(Into::into), name: name.into(), last_applied: None, managed: vec![] }
+        Self {
+            kind: kind.into(),
+            namespace: namespace.map(Into::into),
+            name: name.into(),
+            last_applied: None,
+            managed: vec![],
+        }
     }
 
     /// Its last-applied-configuration's apiVersion.

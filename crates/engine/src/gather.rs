@@ -18,7 +18,8 @@ use k8s_openapi::api::core::v1::{Node as K8sNode, Pod as K8sPod};
 
 use crate::list::{ListRequest, list_all, send};
 use crate::snapshot::{
-    Condition, Container, Gathered, HealthCheck, Lease, Node, Owner, Pod, Snapshot, Source, Taint, Unavailable,
+    Condition, Container, Gathered, HealthCheck, Lease, Node, Owner, Pod, Snapshot, Source, Taint,
+    Unavailable,
 };
 use crate::wire;
 
@@ -42,7 +43,9 @@ pub enum GatherError {
         message: String,
     },
     /// The credentials may not read what every node check needs (403 on the node list).
-    #[error("the credentials are not allowed to examine the cluster (403 Forbidden while {what}): {message}")]
+    #[error(
+        "the credentials are not allowed to examine the cluster (403 Forbidden while {what}): {message}"
+    )]
     Forbidden {
         /// What was being read.
         what: &'static str,
@@ -99,14 +102,36 @@ pub async fn gather(
         .unwrap_or(Err(GatherError::Deadline(deadline)))
 }
 
-async fn gather_unbounded(client: &kube::Client, sources: &[Source], progress: &dyn Progress) -> Result<Snapshot, GatherError> {
+async fn gather_unbounded(
+    client: &kube::Client,
+    sources: &[Source],
+    progress: &dyn Progress,
+) -> Result<Snapshot, GatherError> {
     let wants = |s| sources.contains(&s);
     let mut snapshot = Snapshot::empty(Utc::now());
     let (version, health, nodes, pods, leases, objects) = tokio::join!(
         version(client),
         async { if wants(Source::Health) { Some(health(client).await) } else { None } },
-        async { if wants(Source::Nodes) { Some(list_all(client, ListRequest::all::<K8sNode>(), Source::Nodes, progress, node).await) } else { None } },
-        async { if wants(Source::Pods) { Some(list_all(client, ListRequest::all::<K8sPod>(), Source::Pods, progress, pod).await) } else { None } },
+        async {
+            if wants(Source::Nodes) {
+                Some(
+                    list_all(client, ListRequest::all::<K8sNode>(), Source::Nodes, progress, node)
+                        .await,
+                )
+            } else {
+                None
+            }
+        },
+        async {
+            if wants(Source::Pods) {
+                Some(
+                    list_all(client, ListRequest::all::<K8sPod>(), Source::Pods, progress, pod)
+                        .await,
+                )
+            } else {
+                None
+            }
+        },
         async {
             if wants(Source::Leases) {
                 let leases = ListRequest::namespaced::<K8sLease>("kube-system");
@@ -126,7 +151,8 @@ async fn gather_unbounded(client: &kube::Client, sources: &[Source], progress: &
         }
         Err(e) => {
             fatal(&e, "reading /version", false)?;
-            progress.event(GatherEvent::Done { source: Source::Version, outcome: Err(e.to_string()) });
+            progress
+                .event(GatherEvent::Done { source: Source::Version, outcome: Err(e.to_string()) });
             snapshot.server_version = Gathered::Unavailable(unavailable(&e));
         }
     }
@@ -147,8 +173,12 @@ async fn gather_unbounded(client: &kube::Client, sources: &[Source], progress: &
 /// the pass's error.
 fn fatal(e: &kube::Error, what: &'static str, forbidden_too: bool) -> Result<(), GatherError> {
     match e {
-        kube::Error::Api(s) if s.code == 401 => Err(GatherError::CredentialsRejected { what, message: s.message.clone() }),
-        kube::Error::Api(s) if s.code == 403 && forbidden_too => Err(GatherError::Forbidden { what, message: s.message.clone() }),
+        kube::Error::Api(s) if s.code == 401 => {
+            Err(GatherError::CredentialsRejected { what, message: s.message.clone() })
+        }
+        kube::Error::Api(s) if s.code == 403 && forbidden_too => {
+            Err(GatherError::Forbidden { what, message: s.message.clone() })
+        }
         kube::Error::Api(_) => Ok(()),
         _ => Err(GatherError::Unreachable { what, reason: chain(e) }),
     }
@@ -168,7 +198,11 @@ pub fn chain(e: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
-pub(crate) fn record<T>(source: Source, outcome: Option<Result<Vec<T>, kube::Error>>, progress: &dyn Progress) -> Gathered<Vec<T>> {
+pub(crate) fn record<T>(
+    source: Source,
+    outcome: Option<Result<Vec<T>, kube::Error>>,
+    progress: &dyn Progress,
+) -> Gathered<Vec<T>> {
     match outcome {
         None => Gathered::NotGathered,
         Some(Ok(items)) => {
@@ -199,7 +233,8 @@ pub(crate) fn unavailable(e: &kube::Error) -> Unavailable {
 
 /// `/version`'s gitVersion, and the server's clock from the response's `Date` header.
 async fn version(client: &kube::Client) -> Result<(String, Option<DateTime<Utc>>), kube::Error> {
-    let request = http::Request::get("/version").body(Vec::new()).map_err(kube::Error::HttpError)?;
+    let request =
+        http::Request::get("/version").body(Vec::new()).map_err(kube::Error::HttpError)?;
     let response = send(client, request).await?;
     let date = response
         .headers()
@@ -208,7 +243,8 @@ async fn version(client: &kube::Client) -> Result<(String, Option<DateTime<Utc>>
         .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
         .map(|d| d.with_timezone(&Utc));
     let body = response.into_body();
-    let info: k8s_openapi::apimachinery::pkg::version::Info = serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
+    let info: k8s_openapi::apimachinery::pkg::version::Info =
+        serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
     Ok((info.git_version, date))
 }
 
@@ -217,7 +253,9 @@ async fn version(client: &kube::Client) -> Result<(String, Option<DateTime<Utc>>
 async fn health(client: &kube::Client) -> Result<Vec<HealthCheck>, kube::Error> {
     let mut out = Vec::new();
     for endpoint in ["readyz", "livez"] {
-        let request = http::Request::get(format!("/{endpoint}?verbose")).body(Vec::new()).map_err(kube::Error::HttpError)?;
+        let request = http::Request::get(format!("/{endpoint}?verbose"))
+            .body(Vec::new())
+            .map_err(kube::Error::HttpError)?;
         let text = match client.request_text(request).await {
             Ok(text) => text,
             Err(kube::Error::Api(s)) if s.code == 500 => s.message,
@@ -240,7 +278,12 @@ pub fn parse_health(endpoint: &str, text: &str) -> Vec<HealthCheck> {
                 return None;
             };
             let (name, detail) = rest.split_once(' ').unwrap_or((rest, ""));
-            Some(HealthCheck { endpoint: endpoint.into(), name: name.into(), ok, detail: detail.trim().into() })
+            Some(HealthCheck {
+                endpoint: endpoint.into(),
+                name: name.into(),
+                ok,
+                detail: detail.trim().into(),
+            })
         })
         .collect()
 }
@@ -253,7 +296,11 @@ fn node(n: wire::Node) -> Option<Node> {
             .spec
             .taints
             .into_iter()
-            .map(|t| Taint { key: t.key, value: t.value.filter(|v| !v.is_empty()), effect: t.effect })
+            .map(|t| Taint {
+                key: t.key,
+                value: t.value.filter(|v| !v.is_empty()),
+                effect: t.effect,
+            })
             .collect(),
         unschedulable: n.spec.unschedulable.unwrap_or(false),
         conditions: n.status.conditions.into_iter().map(condition).collect(),
@@ -269,10 +316,14 @@ fn condition(c: wire::Condition) -> Condition {
 fn pod(mut p: wire::Pod) -> Option<Pod> {
     let conditions = &p.status.conditions;
     let ready = conditions.iter().any(|c| c.kind == "Ready" && c.status == "True");
-    let unschedulable = conditions
-        .iter()
-        .find(|c| c.kind == "PodScheduled" && c.status == "False")
-        .map(|c| [c.reason.as_deref(), c.message.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(": "));
+    let unschedulable =
+        conditions.iter().find(|c| c.kind == "PodScheduled" && c.status == "False").map(|c| {
+            [c.reason.as_deref(), c.message.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(": ")
+        });
     let statuses = &mut p.status.container_statuses;
     let containers = p
         .spec
@@ -289,7 +340,14 @@ fn pod(mut p: wire::Pod) -> Option<Pod> {
                 ),
                 None => (false, 0, None, None),
             };
-            Container { image: c.image.unwrap_or_default(), ready, restart_count, waiting_reason, last_terminated_reason, name: c.name }
+            Container {
+                image: c.image.unwrap_or_default(),
+                ready,
+                restart_count,
+                waiting_reason,
+                last_terminated_reason,
+                name: c.name,
+            }
         })
         .collect();
     let owner = p
@@ -334,7 +392,10 @@ mod tests {
         let checks = parse_health("readyz", text);
         assert_eq!(checks.len(), 4);
         let etcd = &checks[2];
-        assert_eq!((etcd.name.as_str(), etcd.ok, etcd.detail.as_str()), ("etcd", false, "failed: reason withheld"));
+        assert_eq!(
+            (etcd.name.as_str(), etcd.ok, etcd.detail.as_str()),
+            ("etcd", false, "failed: reason withheld")
+        );
         assert_eq!(checks[3].name, "poststarthook/start-apiextensions-controllers");
     }
 

@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use std::io::Read as _;
 
 use base64::Engine as _;
-use k8s_openapi::api::admissionregistration::v1::{MutatingWebhookConfiguration, ValidatingWebhookConfiguration};
+use k8s_openapi::api::admissionregistration::v1::{
+    MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
+};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim, Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -24,12 +26,12 @@ use serde::Deserialize;
 use crate::checks::removed_apis;
 use crate::gather::{GatherEvent, Progress, record};
 use crate::list::{ListRequest, list_all};
-use crate::wire;
 use crate::snapshot::{Gathered, Snapshot, Source};
 use crate::snapshot_objects::{
-    ApiService, ApiUse, Claim, HelmRelease, ManagedEntry, ManifestObject, RemovedApiUses, ServiceEndpoints, ServiceRef,
-    WarningEvent, Webhook, Workload,
+    ApiService, ApiUse, Claim, HelmRelease, ManagedEntry, ManifestObject, RemovedApiUses,
+    ServiceEndpoints, ServiceRef, WarningEvent, Webhook, Workload,
 };
+use crate::wire;
 
 /// Helm release Secrets per page: each can hold up to 1 MiB.
 const HELM_PAGE_SIZE: u32 = 20;
@@ -60,18 +62,25 @@ impl Objects {
         snapshot.webhooks = record(Source::Webhooks, self.webhooks, progress);
         snapshot.events = record(Source::Events, self.events, progress);
         if let Some(outcome) = self.synthetic {
-            progress.event(GatherEvent::Done { source: Source::Synthetic, outcome: Ok(outcome.nodes) });
+            progress
+                .event(GatherEvent::Done { source: Source::Synthetic, outcome: Ok(outcome.nodes) });
             snapshot.synthetic = Gathered::Ok(outcome);
         }
         snapshot.removed_apis = match self.removed_apis {
             None => Gathered::NotGathered,
             Some(Ok(uses)) => {
-                progress.event(GatherEvent::Done { source: Source::RemovedApis, outcome: Ok(uses.objects.len() + uses.releases.len()) });
+                progress.event(GatherEvent::Done {
+                    source: Source::RemovedApis,
+                    outcome: Ok(uses.objects.len() + uses.releases.len()),
+                });
                 Gathered::Ok(uses)
             }
             Some(Err(e)) => {
                 let u = crate::gather::unavailable(&e);
-                progress.event(GatherEvent::Done { source: Source::RemovedApis, outcome: Err(u.reason.clone()) });
+                progress.event(GatherEvent::Done {
+                    source: Source::RemovedApis,
+                    outcome: Err(u.reason.clone()),
+                });
                 Gathered::Unavailable(u)
             }
         };
@@ -85,16 +94,32 @@ pub async fn gather(client: &kube::Client, sources: &[Source], progress: &dyn Pr
     // thread's stack in debug builds.
     macro_rules! when {
         ($source:expr, $fut:expr) => {
-            async {
-                if wants($source) { Some(Box::pin($fut).await) } else { None }
-            }
+            async { if wants($source) { Some(Box::pin($fut).await) } else { None } }
         };
     }
     let (workloads, services, claims, api_services, webhooks, removed_apis, events, synthetic) = tokio::join!(
         when!(Source::Workloads, workloads(client, progress)),
         when!(Source::Services, services(client, progress)),
-        when!(Source::Claims, list_all(client, ListRequest::all::<PersistentVolumeClaim>(), Source::Claims, progress, claim)),
-        when!(Source::ApiServices, list_all(client, ListRequest::all::<APIService>(), Source::ApiServices, progress, api_service)),
+        when!(
+            Source::Claims,
+            list_all(
+                client,
+                ListRequest::all::<PersistentVolumeClaim>(),
+                Source::Claims,
+                progress,
+                claim
+            )
+        ),
+        when!(
+            Source::ApiServices,
+            list_all(
+                client,
+                ListRequest::all::<APIService>(),
+                Source::ApiServices,
+                progress,
+                api_service
+            )
+        ),
         when!(Source::Webhooks, webhooks(client, progress)),
         when!(Source::RemovedApis, removed_api_uses(client, progress)),
         when!(Source::Events, events(client, progress)),
@@ -103,10 +128,19 @@ pub async fn gather(client: &kube::Client, sources: &[Source], progress: &dyn Pr
     Objects { workloads, services, claims, api_services, webhooks, removed_apis, events, synthetic }
 }
 
-async fn workloads(client: &kube::Client, progress: &dyn Progress) -> Result<Vec<Workload>, kube::Error> {
+async fn workloads(
+    client: &kube::Client,
+    progress: &dyn Progress,
+) -> Result<Vec<Workload>, kube::Error> {
     let (d, s, ds) = tokio::join!(
         list_all(client, ListRequest::all::<Deployment>(), Source::Workloads, progress, deployment),
-        list_all(client, ListRequest::all::<StatefulSet>(), Source::Workloads, progress, stateful_set),
+        list_all(
+            client,
+            ListRequest::all::<StatefulSet>(),
+            Source::Workloads,
+            progress,
+            stateful_set
+        ),
         list_all(client, ListRequest::all::<DaemonSet>(), Source::Workloads, progress, daemon_set),
     );
     Ok([d?, s?, ds?].concat())
@@ -117,7 +151,9 @@ fn deployment(d: wire::Workload) -> Option<Workload> {
     let stuck = status
         .conditions
         .into_iter()
-        .find(|c| c.kind == "Progressing" && c.reason.as_deref() == Some("ProgressDeadlineExceeded"))
+        .find(|c| {
+            c.kind == "Progressing" && c.reason.as_deref() == Some("ProgressDeadlineExceeded")
+        })
         .map(|c| c.message.unwrap_or_else(|| "ProgressDeadlineExceeded".into()));
     Some(Workload {
         kind: "Deployment".into(),
@@ -170,7 +206,10 @@ struct Slice {
     ready: u32,
 }
 
-async fn services(client: &kube::Client, progress: &dyn Progress) -> Result<Vec<ServiceEndpoints>, kube::Error> {
+async fn services(
+    client: &kube::Client,
+    progress: &dyn Progress,
+) -> Result<Vec<ServiceEndpoints>, kube::Error> {
     let (services, slices) = tokio::join!(
         list_all(client, ListRequest::all::<Service>(), Source::Services, progress, service),
         list_all(client, ListRequest::all::<EndpointSlice>(), Source::Services, progress, slice),
@@ -202,7 +241,11 @@ fn service(s: wire::Service) -> Option<ServiceEndpoints> {
 }
 
 fn slice(mut s: wire::EndpointSlice) -> Option<Slice> {
-    let ready = s.endpoints.iter().filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true)).count();
+    let ready = s
+        .endpoints
+        .iter()
+        .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true))
+        .count();
     Some(Slice {
         namespace: s.metadata.namespace.unwrap_or_default(),
         service: s.metadata.labels.remove("kubernetes.io/service-name"),
@@ -230,21 +273,42 @@ fn api_service(a: wire::ApiService) -> Option<ApiService> {
         (_, true) => None,
         (None, false) => Some("no Available condition yet".into()),
         (Some(c), false) => Some(
-            [Some(format!("Available is {}", c.status)), c.reason.clone(), c.message.clone()].into_iter().flatten().collect::<Vec<_>>().join(": "),
+            [Some(format!("Available is {}", c.status)), c.reason.clone(), c.message.clone()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(": "),
         ),
     };
     Some(ApiService { name: a.metadata.name, service, available: ok, reason })
 }
 
-async fn webhooks(client: &kube::Client, progress: &dyn Progress) -> Result<Vec<Webhook>, kube::Error> {
+async fn webhooks(
+    client: &kube::Client,
+    progress: &dyn Progress,
+) -> Result<Vec<Webhook>, kube::Error> {
     let (validating, mutating, crds) = tokio::join!(
-        list_all(client, ListRequest::all::<ValidatingWebhookConfiguration>(), Source::Webhooks, progress, |c| {
-            Some(admission_webhooks("ValidatingWebhookConfiguration", c))
-        }),
-        list_all(client, ListRequest::all::<MutatingWebhookConfiguration>(), Source::Webhooks, progress, |c| {
-            Some(admission_webhooks("MutatingWebhookConfiguration", c))
-        }),
-        list_all(client, ListRequest::all::<CustomResourceDefinition>(), Source::Webhooks, progress, conversion),
+        list_all(
+            client,
+            ListRequest::all::<ValidatingWebhookConfiguration>(),
+            Source::Webhooks,
+            progress,
+            |c| { Some(admission_webhooks("ValidatingWebhookConfiguration", c)) }
+        ),
+        list_all(
+            client,
+            ListRequest::all::<MutatingWebhookConfiguration>(),
+            Source::Webhooks,
+            progress,
+            |c| { Some(admission_webhooks("MutatingWebhookConfiguration", c)) }
+        ),
+        list_all(
+            client,
+            ListRequest::all::<CustomResourceDefinition>(),
+            Source::Webhooks,
+            progress,
+            conversion
+        ),
     );
     Ok([validating?, mutating?].into_iter().flatten().flatten().chain(crds?).collect())
 }
@@ -280,7 +344,10 @@ fn conversion(c: wire::Crd) -> Option<Webhook> {
     })
 }
 
-async fn events(client: &kube::Client, progress: &dyn Progress) -> Result<Vec<WarningEvent>, kube::Error> {
+async fn events(
+    client: &kube::Client,
+    progress: &dyn Progress,
+) -> Result<Vec<WarningEvent>, kube::Error> {
     let warnings = ListRequest::all::<Event>().params(ListParams::default().fields("type=Warning"));
     list_all(client, warnings, Source::Events, progress, event).await
 }
@@ -308,7 +375,10 @@ fn event(e: wire::Event) -> Option<WarningEvent> {
     })
 }
 
-async fn removed_api_uses(client: &kube::Client, progress: &dyn Progress) -> Result<RemovedApiUses, kube::Error> {
+async fn removed_api_uses(
+    client: &kube::Client,
+    progress: &dyn Progress,
+) -> Result<RemovedApiUses, kube::Error> {
     // Each kind of the rule table, through the version that replaced the removed one.
     let mut kinds: Vec<(String, String)> = removed_apis::rules()
         .iter()
@@ -328,13 +398,19 @@ async fn removed_api_uses(client: &kube::Client, progress: &dyn Progress) -> Res
             continue; // TokenReview and the like: created, never stored
         }
         let list = ListRequest::resource(&resource).metadata_only();
-        match list_all(client, list, Source::RemovedApis, progress, |o: wire::MetadataOnly| api_use(&kind, o.metadata)).await {
+        match list_all(client, list, Source::RemovedApis, progress, |o: wire::MetadataOnly| {
+            api_use(&kind, o.metadata)
+        })
+        .await
+        {
             Ok(uses) => objects.extend(uses),
             Err(kube::Error::Api(s)) if s.code == 404 || s.code == 405 => {}
             Err(e) => return Err(e),
         }
     }
-    let releases = ListRequest::all::<Secret>().params(ListParams::default().labels("owner=helm,status=deployed")).page_size(HELM_PAGE_SIZE);
+    let releases = ListRequest::all::<Secret>()
+        .params(ListParams::default().labels("owner=helm,status=deployed"))
+        .page_size(HELM_PAGE_SIZE);
     let revisions = list_all(client, releases, Source::RemovedApis, progress, helm_release).await?;
     let mut latest: BTreeMap<(String, String), HelmRelease> = BTreeMap::new();
     for r in revisions {
@@ -360,7 +436,11 @@ fn api_use(kind: &str, meta: wire::HistoryMeta) -> Option<ApiUse> {
         .and_then(|a| a.last_applied)
         .and_then(|text| serde_json::from_str::<Head>(&text).ok())
         .and_then(|h| h.api_version);
-    let mut entries: Vec<_> = meta.managed_fields.into_iter().filter(|e| e.subresource.as_deref().is_none_or(str::is_empty)).collect();
+    let mut entries: Vec<_> = meta
+        .managed_fields
+        .into_iter()
+        .filter(|e| e.subresource.as_deref().is_none_or(str::is_empty))
+        .collect();
     entries.sort_by_key(|e| e.time);
     let managed: Vec<ManagedEntry> = entries
         .into_iter()
@@ -369,9 +449,16 @@ fn api_use(kind: &str, meta: wire::HistoryMeta) -> Option<ApiUse> {
             api_version: e.api_version.unwrap_or_default(),
         })
         .collect();
-    let matches = last_applied.as_deref().is_some_and(|v| removed_apis::rule_for(v, kind).is_some())
-        || managed.iter().any(|e| removed_apis::rule_for(&e.api_version, kind).is_some());
-    matches.then(|| ApiUse { kind: kind.to_owned(), namespace: meta.namespace, name: meta.name, last_applied, managed })
+    let matches =
+        last_applied.as_deref().is_some_and(|v| removed_apis::rule_for(v, kind).is_some())
+            || managed.iter().any(|e| removed_apis::rule_for(&e.api_version, kind).is_some());
+    matches.then(|| ApiUse {
+        kind: kind.to_owned(),
+        namespace: meta.namespace,
+        name: meta.name,
+        last_applied,
+        managed,
+    })
 }
 
 #[derive(Deserialize)]
@@ -432,10 +519,14 @@ fn helm_release(s: wire::Secret) -> Option<HelmRelease> {
 /// manifest documents whose apiVersion and kind match a rule.
 pub(crate) fn decode_release(bytes: &[u8]) -> Result<HelmRelease, String> {
     let text: Vec<u8> = bytes.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
-    let raw = base64::engine::general_purpose::STANDARD.decode(&text).map_err(|e| format!("base64: {e}"))?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(&text)
+        .map_err(|e| format!("base64: {e}"))?;
     let json = if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(raw.as_slice()).read_to_end(&mut out).map_err(|e| format!("gzip: {e}"))?;
+        flate2::read::GzDecoder::new(raw.as_slice())
+            .read_to_end(&mut out)
+            .map_err(|e| format!("gzip: {e}"))?;
         out
     } else {
         raw
@@ -446,7 +537,11 @@ pub(crate) fn decode_release(bytes: &[u8]) -> Result<HelmRelease, String> {
         .split("\n---")
         .filter_map(|doc| serde_yaml_ng::from_str::<ManifestHead>(doc).ok())
         .filter(|h| removed_apis::rule_for(&h.api_version, &h.kind).is_some())
-        .map(|h| ManifestObject { api_version: h.api_version, kind: h.kind, name: h.metadata.map(|m| m.name).unwrap_or_default() })
+        .map(|h| ManifestObject {
+            api_version: h.api_version,
+            kind: h.kind,
+            name: h.metadata.map(|m| m.name).unwrap_or_default(),
+        })
         .collect();
     Ok(HelmRelease {
         namespace: release.namespace,
@@ -474,8 +569,23 @@ mod tests {
         let manifest = "---\n# Source: x/pdb.yaml\napiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n";
         let release = serde_json::json!({"name": "web", "namespace": "shop", "version": 4, "info": {"status": "deployed"}, "manifest": manifest});
         let decoded = decode_release(&helm_encode(&release)).unwrap();
-        assert_eq!((decoded.name.as_str(), decoded.namespace.as_str(), decoded.version, decoded.status.as_str()), ("web", "shop", 4, "deployed"));
-        assert_eq!(decoded.objects, vec![ManifestObject { api_version: "policy/v1beta1".into(), kind: "PodDisruptionBudget".into(), name: "web".into() }]);
+        assert_eq!(
+            (
+                decoded.name.as_str(),
+                decoded.namespace.as_str(),
+                decoded.version,
+                decoded.status.as_str()
+            ),
+            ("web", "shop", 4, "deployed")
+        );
+        assert_eq!(
+            decoded.objects,
+            vec![ManifestObject {
+                api_version: "policy/v1beta1".into(),
+                kind: "PodDisruptionBudget".into(),
+                name: "web".into()
+            }]
+        );
     }
 
     #[test]
@@ -554,7 +664,13 @@ mod tests {
         .unwrap();
         let used = api_use("FlowSchema", meta).expect("matches a rule");
         assert_eq!(used.last_applied.as_deref(), Some("flowcontrol.apiserver.k8s.io/v1beta3"));
-        assert_eq!(used.managed, vec![ManagedEntry { api_version: "flowcontrol.apiserver.k8s.io/v1".into(), owns_last_applied: true }]);
+        assert_eq!(
+            used.managed,
+            vec![ManagedEntry {
+                api_version: "flowcontrol.apiserver.k8s.io/v1".into(),
+                owns_last_applied: true
+            }]
+        );
     }
 
     #[test]

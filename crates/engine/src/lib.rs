@@ -92,11 +92,17 @@ pub async fn check(client: kube::Client, request: &CheckRequest) -> TaskStatus {
 }
 
 /// [`check`], reporting gathering progress to `progress`.
-pub async fn check_with_progress(client: &kube::Client, request: &CheckRequest, progress: &dyn Progress) -> TaskStatus {
+pub async fn check_with_progress(
+    client: &kube::Client,
+    request: &CheckRequest,
+    progress: &dyn Progress,
+) -> TaskStatus {
     let started = Utc::now();
     let sources = checks::needs(&request.policy);
     let mut status = match gather::gather(client, &sources, request.deadline, progress).await {
-        Ok(snapshot) => verdict::report(&snapshot, request.baseline.as_ref(), &request.spec, &request.policy),
+        Ok(snapshot) => {
+            verdict::report(&snapshot, request.baseline.as_ref(), &request.spec, &request.policy)
+        }
         Err(e) => verdict::unexamined(&e),
     };
     let finished = Utc::now();
@@ -107,6 +113,10 @@ pub async fn check_with_progress(client: &kube::Client, request: &CheckRequest, 
 }
 
 /// Records a baseline: a Snapshot of every source, to compare against after the upgrade.
-pub async fn take_baseline(client: &kube::Client, deadline: Duration, progress: &dyn Progress) -> Result<Snapshot, GatherError> {
+pub async fn take_baseline(
+    client: &kube::Client,
+    deadline: Duration,
+    progress: &dyn Progress,
+) -> Result<Snapshot, GatherError> {
     gather::gather(client, &Source::ALL, deadline, progress).await
 }

@@ -74,7 +74,8 @@ impl ListRequest {
             params = params.continue_token(t);
         }
         let request = Request::new(self.path.clone());
-        if self.metadata_only { request.list_metadata(&params) } else { request.list(&params) }.map_err(kube::Error::BuildRequest)
+        if self.metadata_only { request.list_metadata(&params) } else { request.list(&params) }
+            .map_err(kube::Error::BuildRequest)
     }
 }
 
@@ -102,7 +103,9 @@ where
     loop {
         let body = match pending.finish().await {
             Ok(response) => response.into_body(),
-            Err(kube::Error::Api(s)) if s.code == 410 && token.is_some() && restarts < MAX_LIST_RESTARTS => {
+            Err(kube::Error::Api(s))
+                if s.code == 410 && token.is_some() && restarts < MAX_LIST_RESTARTS =>
+            {
                 restarts += 1;
                 out.clear();
                 token = None;
@@ -115,7 +118,10 @@ where
         // next page before decoding this one.
         let head: ListHead = serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
         token = head.metadata.continue_.filter(|c| !c.is_empty());
-        let next = token.as_deref().map(|t| list.page(Some(t)).map(|request| Prefetch::start(client, request))).transpose()?;
+        let next = token
+            .as_deref()
+            .map(|t| list.page(Some(t)).map(|request| Prefetch::start(client, request)))
+            .transpose()?;
         let page: ListPage<W> = serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
         drop(body);
         out.extend(page.items.into_iter().filter_map(&mut compact));
@@ -158,7 +164,10 @@ impl Drop for Prefetch {
 /// Sends `request` and reads its whole body; an unsuccessful answer becomes kube's
 /// [`kube::Error::Api`] with the API server's `Status` (or one made from the text of a
 /// body that is not a `Status`).
-pub async fn send(client: &kube::Client, request: http::Request<Vec<u8>>) -> Result<http::Response<Bytes>, kube::Error> {
+pub async fn send(
+    client: &kube::Client,
+    request: http::Request<Vec<u8>>,
+) -> Result<http::Response<Bytes>, kube::Error> {
     let response = client.send(request.map(kube::client::Body::from)).await?;
     let (parts, body) = response.into_parts();
     let body = body.collect().await?.to_bytes();
@@ -175,7 +184,8 @@ fn api_status(code: http::StatusCode, body: &[u8]) -> kube::core::Status {
         Ok(status) => status.with_code(code.as_u16()),
         Err(_) => {
             let text = String::from_utf8_lossy(body);
-            kube::core::Status::failure(text.trim(), code.canonical_reason().unwrap_or("")).with_code(code.as_u16())
+            kube::core::Status::failure(text.trim(), code.canonical_reason().unwrap_or(""))
+                .with_code(code.as_u16())
         }
     }
 }
@@ -186,13 +196,20 @@ mod tests {
 
     #[test]
     fn a_page_request_carries_the_limit_the_token_and_the_selectors() {
-        let list = ListRequest::all::<k8s_openapi::api::core::v1::Event>().params(ListParams::default().fields("type=Warning"));
+        let list = ListRequest::all::<k8s_openapi::api::core::v1::Event>()
+            .params(ListParams::default().fields("type=Warning"));
         let first = list.page(None).unwrap();
         assert_eq!(first.uri().path(), "/api/v1/events");
         let query = first.uri().query().unwrap();
-        assert!(query.contains("limit=500") && query.contains("fieldSelector=type%3DWarning"), "{query}");
+        assert!(
+            query.contains("limit=500") && query.contains("fieldSelector=type%3DWarning"),
+            "{query}"
+        );
         let next = list.clone().page_size(20).page(Some("tok")).unwrap();
-        assert!(next.uri().query().unwrap().contains("continue=tok") && next.uri().query().unwrap().contains("limit=20"));
+        assert!(
+            next.uri().query().unwrap().contains("continue=tok")
+                && next.uri().query().unwrap().contains("limit=20")
+        );
     }
 
     #[test]

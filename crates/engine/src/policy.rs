@@ -55,7 +55,9 @@ pub enum PolicyError {
         source: toml::de::Error,
     },
     /// A check named in `checks.only` or `checks.skip` does not exist.
-    #[error("the policy names the check {0:?}, which is not in the catalogue (see `postcheck checks`)")]
+    #[error(
+        "the policy names the check {0:?}, which is not in the catalogue (see `postcheck checks`)"
+    )]
     UnknownCheck(String),
     /// A label exclusion is not `key` or `key=value`.
     #[error("the label exclusion {0:?} is not of the form key or key=value")]
@@ -133,14 +135,16 @@ impl Policy {
     /// Reads a policy from a `.yaml`/`.yml`/`.json` (YAML) or `.toml` file and validates it.
     pub fn from_file(path: &Path) -> Result<Self, PolicyError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read { path: shown.clone(), source })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| PolicyError::Read { path: shown.clone(), source })?;
         let is_toml = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
         let policy: Policy = if is_toml {
             toml::from_str(&text).map_err(|source| PolicyError::Toml { path: shown, source })?
         } else if text.trim().is_empty() {
             Policy::default()
         } else {
-            serde_yaml_ng::from_str(&text).map_err(|source| PolicyError::Yaml { path: shown, source })?
+            serde_yaml_ng::from_str(&text)
+                .map_err(|source| PolicyError::Yaml { path: shown, source })?
         };
         policy.validate()?;
         Ok(policy)
@@ -171,7 +175,8 @@ impl Policy {
 
     /// Whether the policy excludes this node from every check.
     pub fn excludes_node(&self, node: &Node) -> bool {
-        self.exclude.names.iter().any(|p| matches(p, &node.name)) || self.excluded_by_labels(&node.labels)
+        self.exclude.names.iter().any(|p| matches(p, &node.name))
+            || self.excluded_by_labels(&node.labels)
     }
 
     /// Whether the policy excludes this pod from every check.
@@ -210,7 +215,8 @@ mod humantime_serde_str {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let text = String::deserialize(d)?;
-        humantime::parse_duration(&text).map_err(|e| serde::de::Error::custom(format!("{text:?} is not a duration: {e}")))
+        humantime::parse_duration(&text)
+            .map_err(|e| serde::de::Error::custom(format!("{text:?} is not a duration: {e}")))
     }
 }
 
@@ -249,7 +255,9 @@ mod tests {
     #[test]
     fn refuses_unknown_checks_and_fields() {
         let (_d, path) = write("yaml", "checks:\n  only: [node-redy]\n");
-        assert!(matches!(Policy::from_file(&path), Err(PolicyError::UnknownCheck(n)) if n == "node-redy"));
+        assert!(
+            matches!(Policy::from_file(&path), Err(PolicyError::UnknownCheck(n)) if n == "node-redy")
+        );
         let (_d, path) = write("yaml", "tolerance:\n  maxUnreadyNodes: 1\n");
         assert!(matches!(Policy::from_file(&path), Err(PolicyError::Yaml { .. })));
     }

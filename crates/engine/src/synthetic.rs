@@ -86,7 +86,9 @@ impl Drop for Guard {
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             let (client, namespace) = (self.client.clone(), self.namespace.clone());
             handle.spawn(async move {
-                let _ = Api::<Namespace>::all(client).delete(&namespace, &DeleteParams::background()).await;
+                let _ = Api::<Namespace>::all(client)
+                    .delete(&namespace, &DeleteParams::background())
+                    .await;
             });
         }
     }
@@ -102,10 +104,17 @@ pub async fn run_with_deadline(client: &kube::Client, deadline: Duration) -> Syn
     let started = Instant::now();
     let id = format!("{:x}", chrono::Utc::now().timestamp_millis());
     let namespace = format!("{NAMESPACE_PREFIX}{id}");
-    let mut outcome =
-        SyntheticOutcome { namespace: namespace.clone(), nodes: 0, failed_nodes: vec![], setup_error: None, cleanup_error: None, elapsed_ms: 0 };
+    let mut outcome = SyntheticOutcome {
+        namespace: namespace.clone(),
+        nodes: 0,
+        failed_nodes: vec![],
+        setup_error: None,
+        cleanup_error: None,
+        elapsed_ms: 0,
+    };
     if let Err(e) = sweep(client).await {
-        outcome.setup_error = Some(format!("sweeping the leftovers of earlier runs: {}", chain(&e)));
+        outcome.setup_error =
+            Some(format!("sweeping the leftovers of earlier runs: {}", chain(&e)));
         return outcome;
     }
     let mut guard = Guard { client: client.clone(), namespace: namespace.clone(), armed: true };
@@ -140,7 +149,12 @@ pub async fn sweep(client: &kube::Client) -> Result<(), kube::Error> {
 
 /// Creates the namespace and the DaemonSet and waits for a Ready pod on every schedulable
 /// node; the number of nodes and those that failed.
-async fn exercise(client: &kube::Client, namespace: &str, id: &str, deadline: Duration) -> Result<(usize, Vec<FailedNode>), String> {
+async fn exercise(
+    client: &kube::Client,
+    namespace: &str,
+    id: &str,
+    deadline: Duration,
+) -> Result<(usize, Vec<FailedNode>), String> {
     let nodes: Vec<String> = Api::<Node>::all(client.clone())
         .list(&ListParams::default())
         .await
@@ -158,21 +172,38 @@ async fn exercise(client: &kube::Client, namespace: &str, id: &str, deadline: Du
         .create(&PostParams::default(), &ns)
         .await
         .map_err(|e| format!("creating the namespace {namespace}: {}", chain(&e)))?;
-    let ds: DaemonSet = serde_json::from_value(daemon_set(id)).map_err(|e| format!("building the DaemonSet: {e}"))?;
+    let ds: DaemonSet = serde_json::from_value(daemon_set(id))
+        .map_err(|e| format!("building the DaemonSet: {e}"))?;
     Api::<DaemonSet>::namespaced(client.clone(), namespace)
         .create(&PostParams::default(), &ds)
         .await
-        .map_err(|e| format!("creating the DaemonSet {namespace}/postcheck-synthetic: {}", chain(&e)))?;
+        .map_err(|e| {
+            format!("creating the DaemonSet {namespace}/postcheck-synthetic: {}", chain(&e))
+        })?;
     let pods = Api::<Pod>::namespaced(client.clone(), namespace);
     let until = Instant::now() + deadline;
     loop {
-        let listed = pods.list(&ListParams::default().labels(&format!("{LABEL}={id}"))).await.map_err(|e| format!("listing the synthetic pods: {}", chain(&e)))?;
-        let by_node: BTreeMap<String, &Pod> =
-            listed.items.iter().filter_map(|p| Some((p.spec.as_ref()?.node_name.clone().or_else(|| target_node(p))?, p))).collect();
+        let listed = pods
+            .list(&ListParams::default().labels(&format!("{LABEL}={id}")))
+            .await
+            .map_err(|e| format!("listing the synthetic pods: {}", chain(&e)))?;
+        let by_node: BTreeMap<String, &Pod> = listed
+            .items
+            .iter()
+            .filter_map(|p| {
+                Some((p.spec.as_ref()?.node_name.clone().or_else(|| target_node(p))?, p))
+            })
+            .collect();
         let failed: Vec<FailedNode> = nodes
             .iter()
             .filter(|n| !by_node.get(*n).is_some_and(|p| is_ready(p)))
-            .map(|n| FailedNode { node: n.clone(), reason: by_node.get(n).map_or_else(|| "no synthetic pod was created for it".to_owned(), |p| describe(p)) })
+            .map(|n| FailedNode {
+                node: n.clone(),
+                reason: by_node.get(n).map_or_else(
+                    || "no synthetic pod was created for it".to_owned(),
+                    |p| describe(p),
+                ),
+            })
             .collect();
         if failed.is_empty() || Instant::now() >= until {
             return Ok((nodes.len(), failed));
@@ -206,12 +237,28 @@ fn daemon_set(id: &str) -> serde_json::Value {
 
 /// The node a DaemonSet pod is meant for, before it is bound (its node affinity).
 fn target_node(p: &Pod) -> Option<String> {
-    let terms = &p.spec.as_ref()?.affinity.as_ref()?.node_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref()?.node_selector_terms;
-    terms.iter().flat_map(|t| t.match_fields.iter().flatten()).find(|f| f.key == "metadata.name").and_then(|f| f.values.as_ref()?.first().cloned())
+    let terms = &p
+        .spec
+        .as_ref()?
+        .affinity
+        .as_ref()?
+        .node_affinity
+        .as_ref()?
+        .required_during_scheduling_ignored_during_execution
+        .as_ref()?
+        .node_selector_terms;
+    terms
+        .iter()
+        .flat_map(|t| t.match_fields.iter().flatten())
+        .find(|f| f.key == "metadata.name")
+        .and_then(|f| f.values.as_ref()?.first().cloned())
 }
 
 fn is_ready(p: &Pod) -> bool {
-    p.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+    p.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
 fn describe(p: &Pod) -> String {
@@ -219,7 +266,14 @@ fn describe(p: &Pod) -> String {
     let phase = status.phase.unwrap_or_else(|| "Unknown".into());
     let conditions = status.conditions.unwrap_or_default();
     if let Some(c) = conditions.iter().find(|c| c.type_ == "PodScheduled" && c.status == "False") {
-        return format!("its pod is {phase}, not scheduled: {}", [c.reason.clone(), c.message.clone()].into_iter().flatten().collect::<Vec<_>>().join(": "));
+        return format!(
+            "its pod is {phase}, not scheduled: {}",
+            [c.reason.clone(), c.message.clone()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(": ")
+        );
     }
     let waiting: Vec<String> = status
         .container_statuses
@@ -227,7 +281,11 @@ fn describe(p: &Pod) -> String {
         .into_iter()
         .filter_map(|c| c.state?.waiting?.reason)
         .collect();
-    if waiting.is_empty() { format!("its pod is {phase} but not Ready") } else { format!("its pod is {phase}, waiting: {}", waiting.join(", ")) }
+    if waiting.is_empty() {
+        format!("its pod is {phase} but not Ready")
+    } else {
+        format!("its pod is {phase}, waiting: {}", waiting.join(", "))
+    }
 }
 
 /// Deletes the namespace (and with it the DaemonSet and its pods) and waits until it is gone.
@@ -243,8 +301,15 @@ async fn clean_up(client: &kube::Client, namespace: &str) -> Result<(), String> 
         match api.get_opt(namespace).await {
             Ok(None) => return Ok(()),
             Ok(Some(_)) if Instant::now() < until => tokio::time::sleep(POLL).await,
-            Ok(Some(_)) => return Err(format!("the namespace {namespace} was still terminating after {}s", CLEANUP_WAIT.as_secs())),
-            Err(e) => return Err(format!("waiting for the namespace {namespace} to go: {}", chain(&e))),
+            Ok(Some(_)) => {
+                return Err(format!(
+                    "the namespace {namespace} was still terminating after {}s",
+                    CLEANUP_WAIT.as_secs()
+                ));
+            }
+            Err(e) => {
+                return Err(format!("waiting for the namespace {namespace} to go: {}", chain(&e)));
+            }
         }
     }
 }
@@ -260,7 +325,10 @@ mod tests {
         let pod = spec.template.spec.unwrap();
         let tolerations = pod.tolerations.unwrap();
         assert_eq!(tolerations.len(), 1);
-        assert_eq!((tolerations[0].operator.as_deref(), tolerations[0].key.as_deref()), (Some("Exists"), None));
+        assert_eq!(
+            (tolerations[0].operator.as_deref(), tolerations[0].key.as_deref()),
+            (Some("Exists"), None)
+        );
         assert_eq!(ds.metadata.labels.unwrap()[LABEL], "abc");
         assert_eq!(spec.template.metadata.unwrap().labels.unwrap()[LABEL], "abc");
     }
@@ -275,7 +343,10 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(target_node(&pod).as_deref(), Some("node-3"));
-        assert_eq!(describe(&pod), "its pod is Pending, not scheduled: Unschedulable: 0/4 nodes are available");
+        assert_eq!(
+            describe(&pod),
+            "its pod is Pending, not scheduled: Unschedulable: 0/4 nodes are available"
+        );
         assert!(!is_ready(&pod));
     }
 }

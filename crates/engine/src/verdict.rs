@@ -13,7 +13,12 @@ use crate::policy::Policy;
 use crate::snapshot::Snapshot;
 
 /// Judges a snapshot: every item of the catalogue and the task's phase and message.
-pub fn report(snapshot: &Snapshot, baseline: Option<&Snapshot>, spec: &CheckSpec, policy: &Policy) -> TaskStatus {
+pub fn report(
+    snapshot: &Snapshot,
+    baseline: Option<&Snapshot>,
+    spec: &CheckSpec,
+    policy: &Policy,
+) -> TaskStatus {
     let items = checks::judge(&CheckContext { snapshot, baseline, spec, policy });
     let phase = TaskPhase::from_items(&items);
     let message = summary(phase, &items, snapshot.server_version.ok().map(String::as_str));
@@ -26,7 +31,9 @@ pub fn unexamined(error: &GatherError) -> TaskStatus {
 }
 
 fn summary(phase: TaskPhase, items: &[CheckItem], server: Option<&str>) -> String {
-    let names = |f: &dyn Fn(&CheckItem) -> bool| items.iter().filter(|i| f(i)).map(|i| i.name.as_str()).collect::<Vec<_>>();
+    let names = |f: &dyn Fn(&CheckItem) -> bool| {
+        items.iter().filter(|i| f(i)).map(|i| i.name.as_str()).collect::<Vec<_>>()
+    };
     let count = |p| items.iter().filter(|i| i.phase == p).count();
     let at = server.map(|v| format!(" (API server {v})")).unwrap_or_default();
     let mut text = match phase {
@@ -54,7 +61,10 @@ mod tests {
     use crate::snapshot::Source;
 
     fn spec() -> CheckSpec {
-        CheckSpec { source: Some("v1.36.3".parse().unwrap()), target: Some("v1.37.2".parse().unwrap()) }
+        CheckSpec {
+            source: Some("v1.36.3".parse().unwrap()),
+            target: Some("v1.37.2".parse().unwrap()),
+        }
     }
 
     fn healthy() -> Snapshot {
@@ -67,10 +77,27 @@ mod tests {
     fn a_healthy_upgraded_cluster_succeeds_with_every_item_passed_or_not_applicable() {
         let status = report(&healthy(), Some(&healthy()), &spec(), &Policy::default());
         assert_eq!(status.phase, TaskPhase::Success, "{:#?}", status.items_status);
-        assert!(status.items_status.iter().all(|i| matches!(i.phase, ItemPhase::Success | ItemPhase::Skipped)), "{:#?}", status.items_status);
+        assert!(
+            status
+                .items_status
+                .iter()
+                .all(|i| matches!(i.phase, ItemPhase::Success | ItemPhase::Skipped)),
+            "{:#?}",
+            status.items_status
+        );
         assert_eq!(status.items_status.len(), checks::catalogue().len());
-        let passed = |name: &str| status.items_status.iter().any(|i| i.name == name && i.phase == ItemPhase::Success);
-        for name in ["cluster-version", "apiserver-health", "control-plane", "node-ready", "node-version", "system-pods", "node-inventory"] {
+        let passed = |name: &str| {
+            status.items_status.iter().any(|i| i.name == name && i.phase == ItemPhase::Success)
+        };
+        for name in [
+            "cluster-version",
+            "apiserver-health",
+            "control-plane",
+            "node-ready",
+            "node-version",
+            "system-pods",
+            "node-inventory",
+        ] {
             assert!(passed(name), "{name} should have run and passed: {:#?}", status.items_status);
         }
     }
@@ -80,8 +107,16 @@ mod tests {
         let now = healthy().node(NodeFixture::ready("n4").unreachable());
         let status = report(&now, None, &spec(), &Policy::default());
         assert_eq!(status.phase, TaskPhase::Failed);
-        assert_eq!(status.message.as_deref(), Some("1 fatal item(s) failed: node-ready (API server v1.37.2)"));
-        let failed: Vec<_> = status.items_status.iter().filter(|i| i.phase == ItemPhase::Failed).map(|i| i.name.as_str()).collect();
+        assert_eq!(
+            status.message.as_deref(),
+            Some("1 fatal item(s) failed: node-ready (API server v1.37.2)")
+        );
+        let failed: Vec<_> = status
+            .items_status
+            .iter()
+            .filter(|i| i.phase == ItemPhase::Failed)
+            .map(|i| i.name.as_str())
+            .collect();
         assert_eq!(failed, ["node-ready"]);
     }
 
@@ -95,7 +130,10 @@ mod tests {
 
     #[test]
     fn a_cluster_that_cannot_be_examined_is_an_error() {
-        let status = unexamined(&GatherError::CredentialsRejected { what: "reading /version", message: "Unauthorized".into() });
+        let status = unexamined(&GatherError::CredentialsRejected {
+            what: "reading /version",
+            message: "Unauthorized".into(),
+        });
         assert_eq!(status.phase, TaskPhase::Error);
         assert!(status.message.unwrap().contains("rejected the credentials"));
     }

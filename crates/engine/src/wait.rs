@@ -24,7 +24,12 @@ pub struct WaitOptions {
 }
 
 /// Checks until `options.count` consecutive `Success` results or until `options.wait` passes.
-pub async fn check_until(client: &kube::Client, request: &CheckRequest, options: &WaitOptions, progress: &dyn Progress) -> TaskStatus {
+pub async fn check_until(
+    client: &kube::Client,
+    request: &CheckRequest,
+    options: &WaitOptions,
+    progress: &dyn Progress,
+) -> TaskStatus {
     let started = chrono::Utc::now();
     let begin = Instant::now();
     let need = options.count.max(1);
@@ -37,13 +42,17 @@ pub async fn check_until(client: &kube::Client, request: &CheckRequest, options:
             break;
         }
         attempt += 1;
-        let per_attempt = CheckRequest { deadline: request.deadline.min(remaining), ..request.clone() };
+        let per_attempt =
+            CheckRequest { deadline: request.deadline.min(remaining), ..request.clone() };
         let status = check_with_progress(client, &per_attempt, progress).await;
         consecutive = if status.phase == TaskPhase::Success { consecutive + 1 } else { 0 };
         progress.attempt(attempt, &status, consecutive);
         if consecutive >= need {
             let mut status = status;
-            status.message = Some(format!("{} ({consecutive} consecutive pass(es) in {attempt} attempt(s))", status.message.unwrap_or_default()));
+            status.message = Some(format!(
+                "{} ({consecutive} consecutive pass(es) in {attempt} attempt(s))",
+                status.message.unwrap_or_default()
+            ));
             return stamped(status, started);
         }
         last = Some(status);
@@ -54,14 +63,19 @@ pub async fn check_until(client: &kube::Client, request: &CheckRequest, options:
     }
     let waited = humantime::format_duration(Duration::from_secs(options.wait.as_secs()));
     let status = match last {
-        None => TaskStatus::bare(TaskPhase::Error, format!("no check finished within the wait of {waited}")),
+        None => TaskStatus::bare(
+            TaskPhase::Error,
+            format!("no check finished within the wait of {waited}"),
+        ),
         Some(mut s) => {
             let why = s.message.take().unwrap_or_default();
             s.message = Some(match s.phase {
                 TaskPhase::Error => format!("still not examinable after waiting {waited}: {why}"),
                 TaskPhase::Success => {
                     s.phase = TaskPhase::Failed;
-                    format!("passed only {consecutive} of {need} required consecutive checks within {waited}: {why}")
+                    format!(
+                        "passed only {consecutive} of {need} required consecutive checks within {waited}: {why}"
+                    )
                 }
                 _ => format!("still failing after waiting {waited}: {why}"),
             });

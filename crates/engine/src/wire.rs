@@ -16,7 +16,9 @@ use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
 
 /// An absent or `null` collection as its empty value.
-pub fn null_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+pub fn null_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(
+    d: D,
+) -> Result<T, D::Error> {
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
@@ -127,7 +129,10 @@ struct FieldsAnnotations {
 impl FieldsV1 {
     /// Whether these fields include the last-applied annotation.
     pub fn owns_last_applied(&self) -> bool {
-        self.metadata.as_ref().and_then(|m| m.annotations.as_ref()).is_some_and(|a| a.last_applied.is_some())
+        self.metadata
+            .as_ref()
+            .and_then(|m| m.annotations.as_ref())
+            .is_some_and(|a| a.last_applied.is_some())
     }
 }
 
@@ -696,7 +701,8 @@ mod tests {
         let pod = &page.items[0];
         assert!(pod.metadata.labels.is_empty() && pod.metadata.owner_references.is_empty());
         assert!(pod.spec.containers.is_empty() && pod.status.conditions.is_empty());
-        let empty: ListPage<Pod> = serde_json::from_str(r#"{"kind":"PodList","items":null}"#).unwrap();
+        let empty: ListPage<Pod> =
+            serde_json::from_str(r#"{"kind":"PodList","items":null}"#).unwrap();
         assert!(empty.items.is_empty());
     }
 
@@ -709,8 +715,10 @@ mod tests {
         )
         .unwrap();
         assert!(entry.fields.as_ref().is_some_and(FieldsV1::owns_last_applied));
-        let other: ManagedFields =
-            serde_json::from_str(r#"{"apiVersion":"apps/v1","fieldsV1":{"f:metadata":{"f:labels":{}}}}"#).unwrap();
+        let other: ManagedFields = serde_json::from_str(
+            r#"{"apiVersion":"apps/v1","fieldsV1":{"f:metadata":{"f:labels":{}}}}"#,
+        )
+        .unwrap();
         assert!(!other.fields.as_ref().is_some_and(FieldsV1::owns_last_applied));
     }
 

@@ -28,11 +28,17 @@ async fn faults_already_in_the_baseline_are_only_warnings_after_the_upgrade() {
     let mut targets = Vec::new();
     for (fault, item) in faults {
         let name = fault.name();
-        targets.push((cluster.fault(fault).await.unwrap_or_else(|e| panic!("injecting {name}: {e}")), item));
+        targets.push((
+            cluster.fault(fault).await.unwrap_or_else(|e| panic!("injecting {name}: {e}")),
+            item,
+        ));
     }
     tokio::time::sleep(GRACE + std::time::Duration::from_secs(1)).await;
     let before = baseline(&cluster).await;
-    cluster.upgrade("1.37", NodesToMove::All).await.unwrap_or_else(|e| panic!("upgrading the test cluster to 1.37: {e}"));
+    cluster
+        .upgrade("1.37", NodesToMove::All)
+        .await
+        .unwrap_or_else(|e| panic!("upgrading the test cluster to 1.37: {e}"));
 
     let status = judge(&cluster, &before, policy(&[])).await;
     assert_eq!(status.phase, TaskPhase::Success, "{status:#?}");

@@ -83,7 +83,12 @@ impl Evidence {
         name: impl Into<String>,
         reason: impl Into<String>,
     ) -> Self {
-        Self { kind: kind.to_owned(), namespace: Some(namespace.into()), name: name.into(), reason: reason.into() }
+        Self {
+            kind: kind.to_owned(),
+            namespace: Some(namespace.into()),
+            name: name.into(),
+            reason: reason.into(),
+        }
     }
 }
 

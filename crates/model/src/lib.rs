@@ -15,7 +15,7 @@ pub mod version;
 
 pub use item::{CheckItem, Evidence, ItemGroup, ItemKind, ItemPhase, Level};
 pub use task::{
-    PostCheckRequest, PostCheckSpec, PostCheckTask, TaskList, TaskMetadata, TaskPhase, TaskStatus,
-    API_VERSION, KIND,
+    API_VERSION, KIND, PostCheckRequest, PostCheckSpec, PostCheckTask, TaskList, TaskMetadata,
+    TaskPhase, TaskStatus,
 };
 pub use version::{ParseVersionError, Version};

@@ -74,7 +74,9 @@ impl TaskPhase {
 
     /// Reads a phase as CCE spells it.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Running, Self::Success, Self::Failed, Self::Error].into_iter().find(|p| p.as_str() == s)
+        [Self::Running, Self::Success, Self::Failed, Self::Error]
+            .into_iter()
+            .find(|p| p.as_str() == s)
     }
 
     /// Whether the task has ended.
@@ -220,7 +222,11 @@ mod tests {
             synthetic: None,
         };
         let task = PostCheckTask::new(
-            TaskMetadata { uid: "e99fedf8-348c-4084-b0fd-81bf187df4e0".into(), creation_timestamp: None, update_timestamp: None },
+            TaskMetadata {
+                uid: "e99fedf8-348c-4084-b0fd-81bf187df4e0".into(),
+                creation_timestamp: None,
+                update_timestamp: None,
+            },
             spec,
             TaskStatus { items_status: vec![], ..TaskStatus::bare(TaskPhase::Success, "ok") },
         );

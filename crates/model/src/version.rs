@@ -27,7 +27,9 @@ pub struct Version {
 
 /// Why a version string was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid version {input:?}: {reason} (expected a form like v1.25, v1.25.5 or v1.19.16-r80)")]
+#[error(
+    "invalid version {input:?}: {reason} (expected a form like v1.25, v1.25.5 or v1.19.16-r80)"
+)]
 pub struct ParseVersionError {
     /// The string as given.
     pub input: String,
@@ -68,8 +70,13 @@ impl Version {
         let (revision, suffix) = match rest {
             None => (None, None),
             Some("") => return Err(err("it ends with a dangling separator")),
-            Some(r) => match r.strip_prefix('r').filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) {
-                Some(n) if patch.is_some() => (Some(number(Some(n), "the revision is not a number")?), None),
+            Some(r) => match r
+                .strip_prefix('r')
+                .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            {
+                Some(n) if patch.is_some() => {
+                    (Some(number(Some(n), "the revision is not a number")?), None)
+                }
                 _ => (None, Some(r.to_owned())),
             },
         };

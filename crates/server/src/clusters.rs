@@ -103,7 +103,11 @@ impl From<&StoredCluster> for ClusterView {
         Self {
             kind: "Cluster".into(),
             api_version: "v3".into(),
-            metadata: ClusterMetadata { uid: c.cluster_id.clone(), name: c.name.clone(), creation_timestamp: c.created_at },
+            metadata: ClusterMetadata {
+                uid: c.cluster_id.clone(),
+                name: c.name.clone(),
+                creation_timestamp: c.created_at,
+            },
             spec: ClusterSpecView { endpoint: c.endpoint.clone() },
         }
     }
@@ -112,7 +116,11 @@ impl From<&StoredCluster> for ClusterView {
 impl ClusterList {
     /// A list page of clusters.
     pub fn of(clusters: &[StoredCluster]) -> Self {
-        Self { kind: "List".into(), api_version: "v3".into(), items: clusters.iter().map(ClusterView::from).collect() }
+        Self {
+            kind: "List".into(),
+            api_version: "v3".into(),
+            items: clusters.iter().map(ClusterView::from).collect(),
+        }
     }
 }
 
@@ -122,7 +130,12 @@ fn credentials_purpose(project: &str, cluster: &str) -> String {
 }
 
 /// Checks a registration and stores it with its credentials sealed.
-pub async fn register(store: &dyn Store, key: &MasterKey, project: &ProjectId, registration: ClusterRegistration) -> Result<StoredCluster, ApiError> {
+pub async fn register(
+    store: &dyn Store,
+    key: &MasterKey,
+    project: &ProjectId,
+    registration: ClusterRegistration,
+) -> Result<StoredCluster, ApiError> {
     let invalid = ApiError::InvalidRequest;
     let cluster_id = match registration.cluster_id.as_deref() {
         Some(id) => ClusterId::parse(id).map_err(|e| invalid(format!("clusterID: {e}.")))?,
@@ -146,7 +159,8 @@ pub async fn register(store: &dyn Store, key: &MasterKey, project: &ProjectId, r
         }
         _ => return Err(invalid("Give either kubeconfig (and optionally context), or endpoint and token (and optionally caPem).".into())),
     };
-    let plaintext = serde_json::to_vec(&credentials).map_err(|e| ApiError::internal("encoding credentials", e))?;
+    let plaintext = serde_json::to_vec(&credentials)
+        .map_err(|e| ApiError::internal("encoding credentials", e))?;
     let sealed = key
         .seal(&credentials_purpose(project.as_str(), cluster_id.as_str()), &plaintext)
         .map_err(|e| ApiError::internal("encrypting credentials", e))?;
@@ -163,16 +177,21 @@ pub async fn register(store: &dyn Store, key: &MasterKey, project: &ProjectId, r
 }
 
 /// Opens the sealed credentials of a registered cluster.
-pub fn credentials_of(key: &MasterKey, cluster: &StoredCluster) -> Result<ClusterCredentials, String> {
+pub fn credentials_of(
+    key: &MasterKey,
+    cluster: &StoredCluster,
+) -> Result<ClusterCredentials, String> {
     let plain = key
         .open(&credentials_purpose(&cluster.project_id, &cluster.cluster_id), &cluster.encrypted_credentials)
         .map_err(|e| format!("the stored credentials of the cluster could not be read ({e}); was the encryption key changed?"))?;
-    serde_json::from_slice(&plain).map_err(|e| format!("the stored credentials of the cluster are not readable: {e}"))
+    serde_json::from_slice(&plain)
+        .map_err(|e| format!("the stored credentials of the cluster are not readable: {e}"))
 }
 
 /// The API server address and the context name a kubeconfig points at.
 fn kubeconfig_endpoint(text: &str, context: Option<&str>) -> Result<(String, String), String> {
-    let config = Kubeconfig::from_yaml(text).map_err(|e| format!("kubeconfig is not a readable kubeconfig: {e}."))?;
+    let config = Kubeconfig::from_yaml(text)
+        .map_err(|e| format!("kubeconfig is not a readable kubeconfig: {e}."))?;
     let context_name = context
         .map(str::to_owned)
         .or_else(|| config.current_context.clone())
@@ -182,7 +201,11 @@ fn kubeconfig_endpoint(text: &str, context: Option<&str>) -> Result<(String, Str
         .iter()
         .find(|c| c.name == context_name)
         .ok_or_else(|| format!("kubeconfig has no context {context_name:?}."))?;
-    let cluster_name = named.context.as_ref().map(|c| c.cluster.clone()).ok_or_else(|| format!("context {context_name:?} names no cluster."))?;
+    let cluster_name = named
+        .context
+        .as_ref()
+        .map(|c| c.cluster.clone())
+        .ok_or_else(|| format!("context {context_name:?} names no cluster."))?;
     let server = config
         .clusters
         .iter()
@@ -218,8 +241,14 @@ users:
 
     #[test]
     fn a_kubeconfig_points_at_its_current_or_chosen_context() {
-        assert_eq!(kubeconfig_endpoint(KUBECONFIG, None).unwrap(), ("https://127.0.0.1:6443".into(), "one".into()));
-        assert_eq!(kubeconfig_endpoint(KUBECONFIG, Some("two")).unwrap().0, "https://10.0.0.2:6443");
+        assert_eq!(
+            kubeconfig_endpoint(KUBECONFIG, None).unwrap(),
+            ("https://127.0.0.1:6443".into(), "one".into())
+        );
+        assert_eq!(
+            kubeconfig_endpoint(KUBECONFIG, Some("two")).unwrap().0,
+            "https://10.0.0.2:6443"
+        );
         assert!(kubeconfig_endpoint(KUBECONFIG, Some("three")).unwrap_err().contains("three"));
         assert!(kubeconfig_endpoint("::: not yaml", None).is_err());
     }
@@ -228,7 +257,8 @@ users:
     fn the_view_of_a_cluster_shows_no_credential() {
         let key = MasterKey::generate().unwrap();
         let creds = ClusterCredentials::Kubeconfig { kubeconfig: KUBECONFIG.into(), context: None };
-        let sealed = key.seal(&credentials_purpose("p", "c"), &serde_json::to_vec(&creds).unwrap()).unwrap();
+        let sealed =
+            key.seal(&credentials_purpose("p", "c"), &serde_json::to_vec(&creds).unwrap()).unwrap();
         let stored = StoredCluster {
             project_id: "p".into(),
             cluster_id: "c".into(),
@@ -238,9 +268,14 @@ users:
             created_at: Utc::now(),
         };
         let shown = serde_json::to_string(&ClusterView::from(&stored)).unwrap();
-        assert!(!shown.contains("secret-token-value") && shown.contains("127.0.0.1:6443"), "{shown}");
+        assert!(
+            !shown.contains("secret-token-value") && shown.contains("127.0.0.1:6443"),
+            "{shown}"
+        );
         match credentials_of(&key, &stored).unwrap() {
-            ClusterCredentials::Kubeconfig { kubeconfig, .. } => assert!(kubeconfig.contains("secret-token-value")),
+            ClusterCredentials::Kubeconfig { kubeconfig, .. } => {
+                assert!(kubeconfig.contains("secret-token-value"))
+            }
             other => panic!("unexpected {other:?}"),
         }
     }

@@ -112,7 +112,11 @@ mod tests {
     fn the_default_replica_id_names_the_listen_address() {
         let config = ServerConfig::new("sqlite::memory:", KeySource::Inline(String::new()));
         let bound: SocketAddr = "127.0.0.1:4242".parse().unwrap();
-        assert!(config.replica_id(bound).ends_with("-127.0.0.1:8080"), "{}", config.replica_id(bound));
+        assert!(
+            config.replica_id(bound).ends_with("-127.0.0.1:8080"),
+            "{}",
+            config.replica_id(bound)
+        );
         let any_port = ServerConfig { listen: "127.0.0.1:0".parse().unwrap(), ..config.clone() };
         assert!(any_port.replica_id(bound).ends_with("-127.0.0.1:4242"));
         let named = ServerConfig { replica_id: Some("a".into()), ..config };

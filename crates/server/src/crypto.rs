@@ -83,12 +83,15 @@ impl MasterKey {
     pub fn load(source: &KeySource) -> Result<(Self, KeyOrigin), CryptoError> {
         match source {
             KeySource::Inline(text) => {
-                let bytes = decode_key(text).ok_or_else(|| CryptoError::BadKey { origin: "POSTCHECK_KEY".into() })?;
+                let bytes = decode_key(text)
+                    .ok_or_else(|| CryptoError::BadKey { origin: "POSTCHECK_KEY".into() })?;
                 Ok((Self::from_bytes(&bytes)?, KeyOrigin::Environment))
             }
             KeySource::File(path) => match std::fs::read_to_string(path) {
                 Ok(text) => {
-                    let bytes = decode_key(&text).ok_or_else(|| CryptoError::BadKey { origin: path.display().to_string() })?;
+                    let bytes = decode_key(&text).ok_or_else(|| CryptoError::BadKey {
+                        origin: path.display().to_string(),
+                    })?;
                     Ok((Self::from_bytes(&bytes)?, KeyOrigin::ReadFrom(path.clone())))
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -96,14 +99,17 @@ impl MasterKey {
                     write_new_key_file(path, &bytes)?;
                     Ok((Self::from_bytes(&bytes)?, KeyOrigin::GeneratedAt(path.clone())))
                 }
-                Err(source) => Err(CryptoError::KeyFile { action: "reading", path: path.clone(), source }),
+                Err(source) => {
+                    Err(CryptoError::KeyFile { action: "reading", path: path.clone(), source })
+                }
             },
         }
     }
 
     /// A key from its 32 raw bytes.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, CryptoError> {
-        let unbound = UnboundKey::new(&AES_256_GCM, bytes).map_err(|_| CryptoError::Cipher("making the key"))?;
+        let unbound = UnboundKey::new(&AES_256_GCM, bytes)
+            .map_err(|_| CryptoError::Cipher("making the key"))?;
         Ok(Self { key: LessSafeKey::new(unbound) })
     }
 
@@ -117,7 +123,11 @@ impl MasterKey {
         let nonce_bytes = random_bytes::<NONCE_LEN>()?;
         let mut in_out = plaintext.to_vec();
         self.key
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce_bytes), Aad::from(purpose.as_bytes()), &mut in_out)
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce_bytes),
+                Aad::from(purpose.as_bytes()),
+                &mut in_out,
+            )
             .map_err(|_| CryptoError::Cipher("encrypting"))?;
         let mut out = Vec::with_capacity(1 + NONCE_LEN + in_out.len());
         out.push(SEALED_V1);
@@ -136,7 +146,10 @@ impl MasterKey {
         let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| fail())?;
         let mut in_out = ciphertext.to_vec();
-        let plain = self.key.open_in_place(nonce, Aad::from(purpose.as_bytes()), &mut in_out).map_err(|_| fail())?;
+        let plain = self
+            .key
+            .open_in_place(nonce, Aad::from(purpose.as_bytes()), &mut in_out)
+            .map_err(|_| fail())?;
         Ok(plain.to_vec())
     }
 }
@@ -219,7 +232,10 @@ mod tests {
         assert!(!sealed.windows(6).any(|w| w == b"Config"), "the plaintext must not show through");
         assert_eq!(key.open("cluster:a", &sealed).unwrap(), b"apiVersion: v1\nkind: Config");
         assert!(key.open("cluster:b", &sealed).is_err(), "another purpose must not open it");
-        assert!(MasterKey::generate().unwrap().open("cluster:a", &sealed).is_err(), "another key must not open it");
+        assert!(
+            MasterKey::generate().unwrap().open("cluster:a", &sealed).is_err(),
+            "another key must not open it"
+        );
         let mut damaged = sealed.clone();
         *damaged.last_mut().unwrap() ^= 1;
         assert!(key.open("cluster:a", &damaged).is_err());
@@ -254,13 +270,23 @@ mod tests {
 
     #[test]
     fn hashes_and_macs_match_known_vectors() {
-        assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
         // RFC 4231 test case 2.
         let tag = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
-        assert_eq!(hex::encode(&tag), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        assert_eq!(
+            hex::encode(&tag),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
         assert!(hmac_sha256_verify(b"Jefe", b"what do ya want for nothing?", &tag));
         assert!(!hmac_sha256_verify(b"Jeff", b"what do ya want for nothing?", &tag));
-        assert!(constant_time_eq(b"abc", b"abc") && !constant_time_eq(b"abc", b"abd") && !constant_time_eq(b"ab", b"abc"));
+        assert!(
+            constant_time_eq(b"abc", b"abc")
+                && !constant_time_eq(b"abc", b"abd")
+                && !constant_time_eq(b"ab", b"abc")
+        );
     }
 
     #[test]

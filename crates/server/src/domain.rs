@@ -51,9 +51,9 @@ pub struct ClusterId(String);
 impl ClusterId {
     /// Parses a cluster ID (any UUID spelling; kept lowercase hyphenated).
     pub fn parse(s: &str) -> Result<Self, InvalidId> {
-        uuid::Uuid::try_parse(s)
-            .map(|u| Self(u.hyphenated().to_string()))
-            .map_err(|_| InvalidId::new("cluster ID", s, "a UUID such as 8978deaa-1743-11ee-8e46-0255ac10004c"))
+        uuid::Uuid::try_parse(s).map(|u| Self(u.hyphenated().to_string())).map_err(|_| {
+            InvalidId::new("cluster ID", s, "a UUID such as 8978deaa-1743-11ee-8e46-0255ac10004c")
+        })
     }
 
     /// A fresh random cluster ID.
@@ -108,7 +108,13 @@ mod tests {
     #[test]
     fn a_project_id_is_32_lowercase_hex() {
         assert!(ProjectId::parse("e9993fc787d94b6c886cbaa340f9c0f4").is_ok());
-        for bad in ["", "E9993FC787D94B6C886CBAA340F9C0F4", "e9993fc787d94b6c886cbaa340f9c0f", "g9993fc787d94b6c886cbaa340f9c0f4", "../../etc/passwd"] {
+        for bad in [
+            "",
+            "E9993FC787D94B6C886CBAA340F9C0F4",
+            "e9993fc787d94b6c886cbaa340f9c0f",
+            "g9993fc787d94b6c886cbaa340f9c0f4",
+            "../../etc/passwd",
+        ] {
             assert!(ProjectId::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -81,7 +81,9 @@ impl ApiError {
 impl From<postcheck_store::StoreError> for ApiError {
     fn from(e: postcheck_store::StoreError) -> Self {
         match e {
-            postcheck_store::StoreError::Conflict { what } => Self::AlreadyExists(format!("{what} already exists.")),
+            postcheck_store::StoreError::Conflict { what } => {
+                Self::AlreadyExists(format!("{what} already exists."))
+            }
             other => Self::internal("the database", other),
         }
     }
@@ -106,7 +108,12 @@ pub struct ErrorBody {
 
 impl ErrorBody {
     fn new(code: &str, message: String) -> Self {
-        Self { error_code: code.to_owned(), sdk_error_code: code.to_owned(), sdk_error_msg: message.clone(), error_message: message }
+        Self {
+            error_code: code.to_owned(),
+            sdk_error_code: code.to_owned(),
+            sdk_error_msg: message.clone(),
+            error_message: message,
+        }
     }
 }
 
@@ -140,7 +147,8 @@ mod tests {
 
     #[tokio::test]
     async fn an_internal_error_does_not_leak_its_detail() {
-        let response = ApiError::internal("the database", "password=hunter2 refused").into_response();
+        let response =
+            ApiError::internal("the database", "password=hunter2 refused").into_response();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let bytes = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
         let text = String::from_utf8(bytes.to_vec()).unwrap();

@@ -80,19 +80,36 @@ impl Metrics {
         let latency: HistogramFamily<RouteLabels> = Family::new_with_constructor(latency_histogram);
         let tasks = Family::<PhaseLabels, Counter>::default();
         let running = Gauge::default();
-        let check_duration: HistogramFamily<PhaseLabels> = Family::new_with_constructor(check_histogram);
+        let check_duration: HistogramFamily<PhaseLabels> =
+            Family::new_with_constructor(check_histogram);
         registry.register("http_requests", "HTTP requests answered", requests.clone());
-        registry.register("http_request_duration_seconds", "Time to answer an HTTP request", latency.clone());
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            latency.clone(),
+        );
         registry.register("tasks", "Post-check tasks that ended, by phase", tasks.clone());
-        registry.register("tasks_running", "Post-check tasks running on this replica", running.clone());
-        registry.register("check_duration_seconds", "Time a post-check took, by phase", check_duration.clone());
+        registry.register(
+            "tasks_running",
+            "Post-check tasks running on this replica",
+            running.clone(),
+        );
+        registry.register(
+            "check_duration_seconds",
+            "Time a post-check took, by phase",
+            check_duration.clone(),
+        );
         Self { registry, requests, latency, tasks, running, check_duration }
     }
 
     /// Records one answered request.
     pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        self.requests.get_or_create(&RequestLabels { method: method.into(), route: route.into(), status }).inc();
-        self.latency.get_or_create(&RouteLabels { method: method.into(), route: route.into() }).observe(elapsed.as_secs_f64());
+        self.requests
+            .get_or_create(&RequestLabels { method: method.into(), route: route.into(), status })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels { method: method.into(), route: route.into() })
+            .observe(elapsed.as_secs_f64());
     }
 
     /// A check started on this replica.
@@ -121,7 +138,10 @@ impl Metrics {
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().as_str().to_owned();
-    let route = request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let response = next.run(request).await;
     state.metrics.observe_request(&method, &route, response.status().as_u16(), started.elapsed());
     response
@@ -134,13 +154,21 @@ mod tests {
     #[test]
     fn renders_requests_and_tasks_by_phase() {
         let m = Metrics::new();
-        m.observe_request("POST", "/api/v3/projects/{project_id}/clusters", 201, Duration::from_millis(3));
+        m.observe_request(
+            "POST",
+            "/api/v3/projects/{project_id}/clusters",
+            201,
+            Duration::from_millis(3),
+        );
         m.task_started();
         m.task_finished(TaskPhase::Failed, Duration::from_secs(2));
         let text = m.render();
         assert!(text.contains(r#"postcheck_http_requests_total{method="POST",route="/api/v3/projects/{project_id}/clusters",status="201"} 1"#), "{text}");
         assert!(text.contains(r#"postcheck_tasks_total{phase="Failed"} 1"#), "{text}");
         assert!(text.contains("postcheck_tasks_running 0"), "{text}");
-        assert!(text.contains("postcheck_check_duration_seconds_count{phase=\"Failed\"} 1"), "{text}");
+        assert!(
+            text.contains("postcheck_check_duration_seconds_count{phase=\"Failed\"} 1"),
+            "{text}"
+        );
     }
 }

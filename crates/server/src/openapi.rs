@@ -48,7 +48,10 @@ struct Security;
 impl Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("token", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Auth-Token"))));
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Auth-Token"))),
+        );
         components.add_security_scheme(
             "aksk",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
@@ -70,7 +73,14 @@ mod tests {
     fn documents_every_api_route() {
         let doc = serde_json::to_value(super::document()).unwrap();
         let paths = doc["paths"].as_object().unwrap();
-        for p in [crate::routes::POSTCHECK, crate::routes::TASKS, crate::routes::TASK, crate::routes::CLUSTERS, crate::routes::CLUSTER, crate::routes::BASELINE] {
+        for p in [
+            crate::routes::POSTCHECK,
+            crate::routes::TASKS,
+            crate::routes::TASK,
+            crate::routes::CLUSTERS,
+            crate::routes::CLUSTER,
+            crate::routes::BASELINE,
+        ] {
             assert!(paths.contains_key(p), "{p} is missing from the OpenAPI document");
         }
         assert!(doc["components"]["schemas"]["PostCheckTask"].is_object());

@@ -59,11 +59,14 @@ impl Application {
                 "generated a new encryption key at {}; keep this file (or set POSTCHECK_KEY): without it the stored credentials cannot be read",
                 path.display()
             ),
-            KeyOrigin::ReadFrom(path) => tracing::info!(path = %path.display(), "encryption key read from {}", path.display()),
+            KeyOrigin::ReadFrom(path) => {
+                tracing::info!(path = %path.display(), "encryption key read from {}", path.display())
+            }
             KeyOrigin::Environment => tracing::info!("encryption key read from POSTCHECK_KEY"),
         }
         let listen = |action, source| StartupError::Listen { action, addr: config.listen, source };
-        let listener = std::net::TcpListener::bind(config.listen).map_err(|e| listen("binding", e))?;
+        let listener =
+            std::net::TcpListener::bind(config.listen).map_err(|e| listen("binding", e))?;
         listener.set_nonblocking(true).map_err(|e| listen("configuring", e))?;
         let local_addr = listener.local_addr().map_err(|e| listen("reading the address of", e))?;
         let key = Arc::new(key);
@@ -77,7 +80,13 @@ impl Application {
             config.lease_ttl,
         ));
         runner.recover().await?;
-        let state = AppState { store, key, runner, metrics, limits: Limits { max_body_bytes: config.max_body_bytes } };
+        let state = AppState {
+            store,
+            key,
+            runner,
+            metrics,
+            limits: Limits { max_body_bytes: config.max_body_bytes },
+        };
         Ok(Self { listener, local_addr, state, config, key_origin })
     }
 
@@ -114,7 +123,10 @@ impl Application {
 
     /// Serves until `signal` resolves; then stops accepting, gives running checks the
     /// grace period, ends the rest `Error`, and returns.
-    pub async fn run_until(self, signal: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
+    pub async fn run_until(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
         let Self { listener, local_addr, state, config, .. } = self;
         let router = crate::routes::router(state.clone());
         let stop = CancellationToken::new();
@@ -130,28 +142,40 @@ impl Application {
         };
         let served = match &config.tls {
             None => {
-                let listener = tokio::net::TcpListener::from_std(listener).map_err(|source| StartupError::Listen {
-                    action: "serving",
-                    addr: local_addr,
-                    source,
+                let listener = tokio::net::TcpListener::from_std(listener).map_err(|source| {
+                    StartupError::Listen { action: "serving", addr: local_addr, source }
                 })?;
                 let stopped = stop.clone();
-                axum::serve(listener, router).with_graceful_shutdown(async move { stopped.cancelled().await }).await
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(async move { stopped.cancelled().await })
+                    .await
             }
             Some(tls) => {
-                let rustls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
-                    .await
-                    .map_err(|source| StartupError::Listen { action: "loading the TLS certificate for", addr: local_addr, source })?;
+                let rustls =
+                    axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+                        .await
+                        .map_err(|source| StartupError::Listen {
+                            action: "loading the TLS certificate for",
+                            addr: local_addr,
+                            source,
+                        })?;
                 let handle = axum_server::Handle::new();
                 let (stopped, h, grace) = (stop.clone(), handle.clone(), config.grace_period);
                 tokio::spawn(async move {
                     stopped.cancelled().await;
                     h.graceful_shutdown(Some(grace + std::time::Duration::from_secs(5)));
                 });
-                axum_server::from_tcp_rustls(listener, rustls).handle(handle).serve(router.into_make_service()).await
+                axum_server::from_tcp_rustls(listener, rustls)
+                    .handle(handle)
+                    .serve(router.into_make_service())
+                    .await
             }
         };
-        served.map_err(|source| StartupError::Listen { action: "serving", addr: local_addr, source })?;
+        served.map_err(|source| StartupError::Listen {
+            action: "serving",
+            addr: local_addr,
+            source,
+        })?;
         let _ = draining.await;
         let _ = leases.await;
         tracing::info!("stopped");

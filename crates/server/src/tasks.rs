@@ -32,12 +32,13 @@ use crate::error::ApiError;
 use crate::metrics::Metrics;
 
 /// The message of a task whose replica stopped before it finished (lease lapsed).
-pub const ORPHANED_MESSAGE: &str =
-    "the service replica running this check stopped before it finished (its lease expired); run the check again";
+pub const ORPHANED_MESSAGE: &str = "the service replica running this check stopped before it finished (its lease expired); run the check again";
 /// The message of a task this replica left running when it last stopped.
-pub const RESTARTED_MESSAGE: &str = "the service restarted while this check was running; run the check again";
+pub const RESTARTED_MESSAGE: &str =
+    "the service restarted while this check was running; run the check again";
 /// The message of a task cancelled by shutdown.
-pub const SHUTDOWN_MESSAGE: &str = "the service shut down before this check finished; run the check again";
+pub const SHUTDOWN_MESSAGE: &str =
+    "the service shut down before this check finished; run the check again";
 
 /// Runs checks; one per replica.
 pub struct TaskRunner {
@@ -69,7 +70,16 @@ impl TaskRunner {
         check_deadline: Duration,
         lease_ttl: Duration,
     ) -> Self {
-        Self { store, key, metrics, replica_id, check_deadline, lease_ttl, tracker: TaskTracker::new(), cancel: CancellationToken::new() }
+        Self {
+            store,
+            key,
+            metrics,
+            replica_id,
+            check_deadline,
+            lease_ttl,
+            tracker: TaskTracker::new(),
+            cancel: CancellationToken::new(),
+        }
     }
 
     /// This replica's identity.
@@ -87,32 +97,55 @@ impl TaskRunner {
         let mine = self.store.abandon_owner(&self.replica_id, RESTARTED_MESSAGE).await?;
         let orphans = self.store.expire_orphans(Utc::now(), ORPHANED_MESSAGE).await?;
         if mine + orphans > 0 {
-            tracing::warn!(own = mine, orphaned = orphans, "ended tasks left running by a stopped process");
+            tracing::warn!(
+                own = mine,
+                orphaned = orphans,
+                "ended tasks left running by a stopped process"
+            );
         }
         Ok(mine + orphans)
     }
 
     /// Takes the cluster's lock, stores a `Running` task and starts the check.
-    pub async fn start(&self, project: &ProjectId, cluster: StoredCluster, spec: PostCheckSpec, check: CheckSpec) -> Result<StartedCheck, ApiError> {
+    pub async fn start(
+        &self,
+        project: &ProjectId,
+        cluster: StoredCluster,
+        spec: PostCheckSpec,
+        check: CheckSpec,
+    ) -> Result<StartedCheck, ApiError> {
         let uid = TaskId::random();
         let now = Utc::now();
         let lease_until = now + chrono_duration(self.lease_ttl);
-        if !self.store.try_lock_cluster(project.as_str(), &cluster.cluster_id, uid.as_str(), lease_until).await? {
-            return Err(ApiError::Locked(format!("Another post-check of cluster {} is running.", cluster.cluster_id)));
+        if !self
+            .store
+            .try_lock_cluster(project.as_str(), &cluster.cluster_id, uid.as_str(), lease_until)
+            .await?
+        {
+            return Err(ApiError::Locked(format!(
+                "Another post-check of cluster {} is running.",
+                cluster.cluster_id
+            )));
         }
         let task = StoredTask {
             uid: uid.to_string(),
             project_id: project.to_string(),
             cluster_id: cluster.cluster_id.clone(),
             spec,
-            status: TaskStatus { started_at: Some(now), ..TaskStatus::bare(TaskPhase::Running, "the check is running") },
+            status: TaskStatus {
+                started_at: Some(now),
+                ..TaskStatus::bare(TaskPhase::Running, "the check is running")
+            },
             created_at: now,
             updated_at: now,
             owner: self.replica_id.clone(),
             lease_expires_at: lease_until,
         };
         if let Err(e) = self.store.create_task(&task).await {
-            let _ = self.store.unlock_cluster(project.as_str(), &cluster.cluster_id, uid.as_str()).await;
+            let _ = self
+                .store
+                .unlock_cluster(project.as_str(), &cluster.cluster_id, uid.as_str())
+                .await;
             return Err(e.into());
         }
         self.metrics.task_started();
@@ -160,7 +193,10 @@ impl TaskRunner {
             tracing::info!(running = self.tracker.len(), grace = ?grace, "waiting for running checks to finish");
         }
         if tokio::time::timeout(grace, self.tracker.wait()).await.is_err() {
-            tracing::warn!(running = self.tracker.len(), "grace period over: cancelling the running checks");
+            tracing::warn!(
+                running = self.tracker.len(),
+                "grace period over: cancelling the running checks"
+            );
             self.cancel.cancel();
             self.tracker.wait().await;
         }
@@ -194,10 +230,14 @@ impl CheckJob {
         status.started_at.get_or_insert(started_at);
         status.finished_at.get_or_insert(finished);
         status.duration_ms.get_or_insert((finished - started_at).num_milliseconds().max(0) as u64);
-        if let Err(e) = self.store.finish_task(&self.task.project_id, &self.task.uid, &status).await {
+        if let Err(e) = self.store.finish_task(&self.task.project_id, &self.task.uid, &status).await
+        {
             tracing::error!(task = %self.task.uid, error = %e, "storing the outcome of a check");
         }
-        let _ = self.store.unlock_cluster(&self.task.project_id, &self.task.cluster_id, &self.task.uid).await;
+        let _ = self
+            .store
+            .unlock_cluster(&self.task.project_id, &self.task.cluster_id, &self.task.uid)
+            .await;
         self.metrics.task_finished(status.phase, started.elapsed());
         tracing::info!(task = %self.task.uid, cluster = %self.task.cluster_id, phase = status.phase.as_str(), "post-check ended");
         StoredTask { status, updated_at: finished, ..self.task }
@@ -218,11 +258,20 @@ impl CheckJob {
             Err(m) => return error(m),
         };
         let deadline = self.deadline;
-        let mut request = CheckRequest { baseline, ..CheckRequest::new(self.check.clone(), deadline) };
+        let mut request =
+            CheckRequest { baseline, ..CheckRequest::new(self.check.clone(), deadline) };
         request.policy.synthetic.enabled = self.task.spec.synthetic.unwrap_or(false);
-        match tokio::time::timeout(deadline + Duration::from_secs(1), postcheck_engine::check(client, &request)).await {
+        match tokio::time::timeout(
+            deadline + Duration::from_secs(1),
+            postcheck_engine::check(client, &request),
+        )
+        .await
+        {
             Ok(status) => status,
-            Err(_) => error(format!("the check did not finish within the service's deadline of {}s", deadline.as_secs_f64())),
+            Err(_) => error(format!(
+                "the check did not finish within the service's deadline of {}s",
+                deadline.as_secs_f64()
+            )),
         }
     }
 }
@@ -236,17 +285,22 @@ impl CheckJob {
             .get_baseline(&self.task.project_id, &self.task.cluster_id)
             .await
             .map_err(|e| format!("the cluster's baseline could not be read: {e}"))?;
-        bytes
-            .map(|b| serde_json::from_slice(&b))
-            .transpose()
-            .map_err(|e| format!("the cluster's stored baseline is not a readable Snapshot ({e}); store a new one"))
+        bytes.map(|b| serde_json::from_slice(&b)).transpose().map_err(|e| {
+            format!(
+                "the cluster's stored baseline is not a readable Snapshot ({e}); store a new one"
+            )
+        })
     }
 }
 
 /// The API document of a stored task.
 pub fn task_document(task: &StoredTask) -> PostCheckTask {
     PostCheckTask::new(
-        TaskMetadata { uid: task.uid.clone(), creation_timestamp: Some(task.created_at), update_timestamp: Some(task.updated_at) },
+        TaskMetadata {
+            uid: task.uid.clone(),
+            creation_timestamp: Some(task.created_at),
+            update_timestamp: Some(task.updated_at),
+        },
         task.spec.clone(),
         task.status.clone(),
     )
@@ -255,4 +309,3 @@ pub fn task_document(task: &StoredTask) -> PostCheckTask {
 fn chrono_duration(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
-

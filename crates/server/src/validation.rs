@@ -23,31 +23,42 @@ pub struct ValidPostCheck {
 
 /// Refuses a body that is not declared as JSON (`application/json`, any parameters).
 pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
-    let content_type = headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type =
+        headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim();
     if essence.eq_ignore_ascii_case("application/json") {
         Ok(())
     } else if content_type.is_empty() {
         Err(ApiError::UnsupportedContentType("Send the body as application/json.".into()))
     } else {
-        Err(ApiError::UnsupportedContentType(format!("{:?} is not application/json.", truncate(content_type))))
+        Err(ApiError::UnsupportedContentType(format!(
+            "{:?} is not application/json.",
+            truncate(content_type)
+        )))
     }
 }
 
 /// Parses and checks a post-check body for the cluster of the path.
 pub fn parse_postcheck(body: &[u8], path_cluster: &ClusterId) -> Result<ValidPostCheck, ApiError> {
     let invalid = |m: String| ApiError::InvalidRequest(m);
-    let request: PostCheckRequest =
-        serde_json::from_slice(body).map_err(|e| invalid(format!("The body is not a valid PostCheckTask request: {e}.")))?;
+    let request: PostCheckRequest = serde_json::from_slice(body)
+        .map_err(|e| invalid(format!("The body is not a valid PostCheckTask request: {e}.")))?;
     match request.api_version.as_deref() {
         None => return Err(invalid("apiVersion is required.".into())),
         Some(API_VERSION) => {}
-        Some(other) => return Err(invalid(format!("apiVersion must be \"v3\", not {:?}.", truncate(other)))),
+        Some(other) => {
+            return Err(invalid(format!("apiVersion must be \"v3\", not {:?}.", truncate(other))));
+        }
     }
     match request.kind.as_deref() {
         None => return Err(invalid("kind is required.".into())),
         Some(KIND) => {}
-        Some(other) => return Err(invalid(format!("kind must be \"PostCheckTask\", not {:?}.", truncate(other)))),
+        Some(other) => {
+            return Err(invalid(format!(
+                "kind must be \"PostCheckTask\", not {:?}.",
+                truncate(other)
+            )));
+        }
     }
     let mut spec = request.spec.ok_or_else(|| invalid("spec is required.".into()))?;
     match spec.cluster_id.as_deref() {
@@ -63,7 +74,9 @@ pub fn parse_postcheck(body: &[u8], path_cluster: &ClusterId) -> Result<ValidPos
         }
     }
     let version = |field: &str, value: Option<&str>| -> Result<Option<Version>, ApiError> {
-        value.map(|v| Version::parse(v).map_err(|e| invalid(format!("spec.{field}: {e}.")))).transpose()
+        value
+            .map(|v| Version::parse(v).map_err(|e| invalid(format!("spec.{field}: {e}."))))
+            .transpose()
     };
     let source = version("clusterVersion", spec.cluster_version.as_deref())?;
     let target = version("targetVersion", spec.target_version.as_deref())?;
@@ -114,12 +127,18 @@ mod tests {
         let mut body = seed();
         body["spec"]["synthetic"] = json!(true);
         assert_eq!(parse(body).unwrap().spec.synthetic, Some(true));
-        assert_eq!(parse(seed()).unwrap().spec.synthetic, None, "absent means no, and is not echoed");
+        assert_eq!(
+            parse(seed()).unwrap().spec.synthetic,
+            None,
+            "absent means no, and is not echoed"
+        );
     }
 
     #[test]
     fn an_empty_spec_is_valid_and_names_the_path_cluster() {
-        let valid = parse(json!({"kind": "PostCheckTask", "apiVersion": "v3", "spec": {}, "extra": [1]})).unwrap();
+        let valid =
+            parse(json!({"kind": "PostCheckTask", "apiVersion": "v3", "spec": {}, "extra": [1]}))
+                .unwrap();
         assert_eq!(valid.spec.cluster_id.as_deref(), Some(CLUSTER));
         assert_eq!(valid.check, CheckSpec::default());
     }
@@ -131,17 +150,44 @@ mod tests {
             f(&mut v);
             v
         };
-        assert_eq!(code(parse_postcheck(b"{not json", &ClusterId::parse(CLUSTER).unwrap())), "CCE.01400001");
+        assert_eq!(
+            code(parse_postcheck(b"{not json", &ClusterId::parse(CLUSTER).unwrap())),
+            "CCE.01400001"
+        );
         assert_eq!(code(parse(json!([1, 2]))), "CCE.01400001");
         assert_eq!(code(parse(with(&|v| v["apiVersion"] = json!("v2")))), "CCE.01400001");
         assert_eq!(code(parse(with(&|v| v["apiVersion"] = json!(3)))), "CCE.01400001");
-        assert_eq!(code(parse(with(&|v| { v.as_object_mut().unwrap().remove("apiVersion"); }))), "CCE.01400001");
+        assert_eq!(
+            code(parse(with(&|v| {
+                v.as_object_mut().unwrap().remove("apiVersion");
+            }))),
+            "CCE.01400001"
+        );
         assert_eq!(code(parse(with(&|v| v["kind"] = json!("PreCheckTask")))), "CCE.01400001");
-        assert_eq!(code(parse(with(&|v| { v.as_object_mut().unwrap().remove("spec"); }))), "CCE.01400001");
-        assert_eq!(code(parse(with(&|v| v["spec"]["clusterID"] = json!("11111111-1743-11ee-8e46-0255ac10004c")))), "CCE.01400001");
-        assert_eq!(code(parse(with(&|v| v["spec"]["targetVersion"] = json!("latest")))), "CCE.01400001");
-        assert_eq!(code(parse(with(&|v| v["spec"]["clusterVersion"] = json!("v1.x")))), "CCE.01400001");
-        assert_eq!(code(parse(with(&|v| v["spec"]["targetVersion"] = json!("v1.13.0")))), "CCE.01400015");
+        assert_eq!(
+            code(parse(with(&|v| {
+                v.as_object_mut().unwrap().remove("spec");
+            }))),
+            "CCE.01400001"
+        );
+        assert_eq!(
+            code(parse(with(
+                &|v| v["spec"]["clusterID"] = json!("11111111-1743-11ee-8e46-0255ac10004c")
+            ))),
+            "CCE.01400001"
+        );
+        assert_eq!(
+            code(parse(with(&|v| v["spec"]["targetVersion"] = json!("latest")))),
+            "CCE.01400001"
+        );
+        assert_eq!(
+            code(parse(with(&|v| v["spec"]["clusterVersion"] = json!("v1.x")))),
+            "CCE.01400001"
+        );
+        assert_eq!(
+            code(parse(with(&|v| v["spec"]["targetVersion"] = json!("v1.13.0")))),
+            "CCE.01400015"
+        );
     }
 
     #[test]

@@ -19,22 +19,26 @@ pub(crate) fn clamp_limit(limit: u32) -> u32 {
 
 /// A spec as stored (JSON text).
 pub(crate) fn encode_spec(spec: &PostCheckSpec) -> Result<String, StoreError> {
-    serde_json::to_string(spec).map_err(|source| StoreError::Decode { what: "encoding a task spec", source })
+    serde_json::to_string(spec)
+        .map_err(|source| StoreError::Decode { what: "encoding a task spec", source })
 }
 
 /// A status as stored (JSON text).
 pub(crate) fn encode_status(status: &TaskStatus) -> Result<String, StoreError> {
-    serde_json::to_string(status).map_err(|source| StoreError::Decode { what: "encoding a task status", source })
+    serde_json::to_string(status)
+        .map_err(|source| StoreError::Decode { what: "encoding a task status", source })
 }
 
 /// A stored spec.
 pub(crate) fn decode_spec(json: &str) -> Result<PostCheckSpec, StoreError> {
-    serde_json::from_str(json).map_err(|source| StoreError::Decode { what: "a stored task spec", source })
+    serde_json::from_str(json)
+        .map_err(|source| StoreError::Decode { what: "a stored task spec", source })
 }
 
 /// A stored status.
 pub(crate) fn decode_status(json: &str) -> Result<TaskStatus, StoreError> {
-    serde_json::from_str(json).map_err(|source| StoreError::Decode { what: "a stored task status", source })
+    serde_json::from_str(json)
+        .map_err(|source| StoreError::Decode { what: "a stored task status", source })
 }
 
 /// `finishedAt` of a task ended by the store (orphaned or abandoned), as the status JSON
@@ -50,9 +54,14 @@ pub(crate) fn query_error(action: &'static str) -> impl FnOnce(sqlx::Error) -> S
 
 /// Maps a failed insert: a unique violation is a [`StoreError::Conflict`] on `what`,
 /// anything else a [`StoreError::Query`].
-pub(crate) fn insert_error(action: &'static str, what: impl FnOnce() -> String) -> impl FnOnce(sqlx::Error) -> StoreError {
+pub(crate) fn insert_error(
+    action: &'static str,
+    what: impl FnOnce() -> String,
+) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |source| match &source {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict { what: what() },
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict { what: what() }
+        }
         _ => StoreError::Query { action, source },
     }
 }
@@ -71,7 +80,8 @@ mod tests {
 
     #[test]
     fn finished_at_reads_back_as_the_same_instant() {
-        let now = Utc.with_ymd_and_hms(2025, 3, 4, 5, 6, 7).unwrap() + chrono::Duration::microseconds(123_456);
+        let now = Utc.with_ymd_and_hms(2025, 3, 4, 5, 6, 7).unwrap()
+            + chrono::Duration::microseconds(123_456);
         let text = finished_at_json(now);
         assert_eq!(text, "2025-03-04T05:06:07.123456Z");
         let back: DateTime<Utc> = serde_json::from_value(serde_json::Value::String(text)).unwrap();

@@ -141,9 +141,15 @@ pub trait Store: Send + Sync + 'static {
     /// Writes a task's final (or updated) status; when the status is final (not
     /// `Running`), also releases the cluster lock the task held. Returns false when no such
     /// task exists.
-    async fn finish_task(&self, project_id: &str, uid: &str, status: &TaskStatus) -> Result<bool, StoreError>;
+    async fn finish_task(
+        &self,
+        project_id: &str,
+        uid: &str,
+        status: &TaskStatus,
+    ) -> Result<bool, StoreError>;
     /// One task of a project.
-    async fn get_task(&self, project_id: &str, uid: &str) -> Result<Option<StoredTask>, StoreError>;
+    async fn get_task(&self, project_id: &str, uid: &str)
+    -> Result<Option<StoredTask>, StoreError>;
     /// A project's tasks of one cluster, newest first (by creation time, then uid),
     /// `limit` (clamped to 1..=500) at a time, strictly older than the task `marker` names.
     /// The marker is opaque: pass back a page's `next_marker`; an unknown one yields an
@@ -180,16 +186,28 @@ pub trait Store: Send + Sync + 'static {
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
     /// Frees the lock of a cluster if `task_uid` holds it.
-    async fn unlock_cluster(&self, project_id: &str, cluster_id: &str, task_uid: &str) -> Result<(), StoreError>;
+    async fn unlock_cluster(
+        &self,
+        project_id: &str,
+        cluster_id: &str,
+        task_uid: &str,
+    ) -> Result<(), StoreError>;
 
     // --- registered clusters ---
 
     /// Registers a cluster; `Conflict` when the project has it already.
     async fn create_cluster(&self, cluster: &StoredCluster) -> Result<(), StoreError>;
     /// One registered cluster of a project.
-    async fn get_cluster(&self, project_id: &str, cluster_id: &str) -> Result<Option<StoredCluster>, StoreError>;
+    async fn get_cluster(
+        &self,
+        project_id: &str,
+        cluster_id: &str,
+    ) -> Result<Option<StoredCluster>, StoreError>;
     /// A project's clusters, oldest first; all projects' when `project_id` is None (admin).
-    async fn list_clusters(&self, project_id: Option<&str>) -> Result<Vec<StoredCluster>, StoreError>;
+    async fn list_clusters(
+        &self,
+        project_id: Option<&str>,
+    ) -> Result<Vec<StoredCluster>, StoreError>;
     /// Removes a registered cluster (and its baseline). Returns whether it existed.
     async fn delete_cluster(&self, project_id: &str, cluster_id: &str) -> Result<bool, StoreError>;
 
@@ -197,19 +215,36 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores (replacing) the baseline of a registered cluster; an error when the cluster
     /// is not registered.
-    async fn put_baseline(&self, project_id: &str, cluster_id: &str, snapshot_json: &[u8]) -> Result<(), StoreError>;
+    async fn put_baseline(
+        &self,
+        project_id: &str,
+        cluster_id: &str,
+        snapshot_json: &[u8],
+    ) -> Result<(), StoreError>;
     /// The baseline of a registered cluster.
-    async fn get_baseline(&self, project_id: &str, cluster_id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    async fn get_baseline(
+        &self,
+        project_id: &str,
+        cluster_id: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
 
     // --- credentials ---
 
     /// Stores an API token by its hash (hex SHA-256), for a project; `Conflict` when that
     /// hash exists.
-    async fn create_token(&self, token_hash: &str, project_id: &str, created_at: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn create_token(
+        &self,
+        token_hash: &str,
+        project_id: &str,
+        created_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     /// The project of a token, by its hash.
     async fn find_token(&self, token_hash: &str) -> Result<Option<String>, StoreError>;
     /// Stores an access key; `Conflict` when that ID exists.
     async fn create_access_key(&self, key: &StoredAccessKey) -> Result<(), StoreError>;
     /// An access key by its ID.
-    async fn find_access_key(&self, access_key: &str) -> Result<Option<StoredAccessKey>, StoreError>;
+    async fn find_access_key(
+        &self,
+        access_key: &str,
+    ) -> Result<Option<StoredAccessKey>, StoreError>;
 }

@@ -108,7 +108,10 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_error_text() {
-        assert_eq!(redact_url("postgres://app:s3cret@db:5432/postcheck"), "postgres://app:***@db:5432/postcheck");
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/postcheck"),
+            "postgres://app:***@db:5432/postcheck"
+        );
         assert_eq!(
             redact_url("postgresql://app@db/postcheck?sslmode=require&password=s3cret"),
             "postgresql://app@db/postcheck?sslmode=require&password=***"
@@ -130,7 +133,9 @@ mod tests {
     fn the_default_database_lives_in_the_xdg_data_folder() {
         let path = default_sqlite_path();
         assert!(path.ends_with("postcheck/postcheck.db"), "{}", path.display());
-        if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|p| PathBuf::from(p).is_absolute()) {
+        if let Some(xdg) =
+            std::env::var_os("XDG_DATA_HOME").filter(|p| PathBuf::from(p).is_absolute())
+        {
             assert!(path.starts_with(xdg));
         } else if let Some(home) = dirs::home_dir() {
             assert_eq!(path, home.join(".local/share/postcheck/postcheck.db"));

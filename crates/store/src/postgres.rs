@@ -11,11 +11,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use postcheck_model::TaskStatus;
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::Row;
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 
 use crate::codec::{
-    clamp_limit, decode_spec, decode_status, encode_spec, encode_status, finished_at_json, insert_error, query_error,
+    clamp_limit, decode_spec, decode_status, encode_spec, encode_status, finished_at_json,
+    insert_error, query_error,
 };
 use crate::open::redact_url;
 use crate::{Store, StoreError, StoredAccessKey, StoredCluster, StoredTask, TaskPage};
@@ -127,7 +128,12 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn finish_task(&self, project_id: &str, uid: &str, status: &TaskStatus) -> Result<bool, StoreError> {
+    async fn finish_task(
+        &self,
+        project_id: &str,
+        uid: &str,
+        status: &TaskStatus,
+    ) -> Result<bool, StoreError> {
         // One statement: write the status and, when it is final, free the task's lock.
         let found: bool = sqlx::query_scalar(
             "WITH written AS ( \
@@ -150,13 +156,19 @@ impl Store for PgStore {
         Ok(found)
     }
 
-    async fn get_task(&self, project_id: &str, uid: &str) -> Result<Option<StoredTask>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE project_id = $1 AND uid = $2"))
-            .bind(project_id)
-            .bind(uid)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error("reading a task"))?;
+    async fn get_task(
+        &self,
+        project_id: &str,
+        uid: &str,
+    ) -> Result<Option<StoredTask>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE project_id = $1 AND uid = $2"
+        ))
+        .bind(project_id)
+        .bind(uid)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error("reading a task"))?;
         row.as_ref().map(task_from_row).transpose()
     }
 
@@ -261,14 +273,21 @@ impl Store for PgStore {
         Ok(taken.is_some())
     }
 
-    async fn unlock_cluster(&self, project_id: &str, cluster_id: &str, task_uid: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM cluster_locks WHERE project_id = $1 AND cluster_id = $2 AND task_uid = $3")
-            .bind(project_id)
-            .bind(cluster_id)
-            .bind(task_uid)
-            .execute(&self.pool)
-            .await
-            .map_err(query_error("unlocking a cluster"))?;
+    async fn unlock_cluster(
+        &self,
+        project_id: &str,
+        cluster_id: &str,
+        task_uid: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "DELETE FROM cluster_locks WHERE project_id = $1 AND cluster_id = $2 AND task_uid = $3",
+        )
+        .bind(project_id)
+        .bind(cluster_id)
+        .bind(task_uid)
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("unlocking a cluster"))?;
         Ok(())
     }
 
@@ -289,7 +308,11 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn get_cluster(&self, project_id: &str, cluster_id: &str) -> Result<Option<StoredCluster>, StoreError> {
+    async fn get_cluster(
+        &self,
+        project_id: &str,
+        cluster_id: &str,
+    ) -> Result<Option<StoredCluster>, StoreError> {
         let row = sqlx::query("SELECT * FROM clusters WHERE project_id = $1 AND cluster_id = $2")
             .bind(project_id)
             .bind(cluster_id)
@@ -299,7 +322,10 @@ impl Store for PgStore {
         row.as_ref().map(cluster_from_row).transpose()
     }
 
-    async fn list_clusters(&self, project_id: Option<&str>) -> Result<Vec<StoredCluster>, StoreError> {
+    async fn list_clusters(
+        &self,
+        project_id: Option<&str>,
+    ) -> Result<Vec<StoredCluster>, StoreError> {
         let rows = sqlx::query(
             "SELECT * FROM clusters WHERE $1::text IS NULL OR project_id = $1 ORDER BY created_at, project_id, cluster_id",
         )
@@ -322,7 +348,12 @@ impl Store for PgStore {
         Ok(deleted > 0)
     }
 
-    async fn put_baseline(&self, project_id: &str, cluster_id: &str, snapshot_json: &[u8]) -> Result<(), StoreError> {
+    async fn put_baseline(
+        &self,
+        project_id: &str,
+        cluster_id: &str,
+        snapshot_json: &[u8],
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO baselines (project_id, cluster_id, snapshot_json, updated_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (project_id, cluster_id) DO UPDATE SET snapshot_json = excluded.snapshot_json, updated_at = excluded.updated_at",
@@ -337,16 +368,27 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn get_baseline(&self, project_id: &str, cluster_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        sqlx::query_scalar("SELECT snapshot_json FROM baselines WHERE project_id = $1 AND cluster_id = $2")
-            .bind(project_id)
-            .bind(cluster_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error("reading a baseline"))
+    async fn get_baseline(
+        &self,
+        project_id: &str,
+        cluster_id: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT snapshot_json FROM baselines WHERE project_id = $1 AND cluster_id = $2",
+        )
+        .bind(project_id)
+        .bind(cluster_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error("reading a baseline"))
     }
 
-    async fn create_token(&self, token_hash: &str, project_id: &str, created_at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn create_token(
+        &self,
+        token_hash: &str,
+        project_id: &str,
+        created_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO tokens (token_hash, project_id, created_at) VALUES ($1, $2, $3)")
             .bind(token_hash)
             .bind(project_id)
@@ -377,7 +419,10 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn find_access_key(&self, access_key: &str) -> Result<Option<StoredAccessKey>, StoreError> {
+    async fn find_access_key(
+        &self,
+        access_key: &str,
+    ) -> Result<Option<StoredAccessKey>, StoreError> {
         let row = sqlx::query("SELECT * FROM access_keys WHERE access_key = $1")
             .bind(access_key)
             .fetch_optional(&self.pool)

@@ -13,11 +13,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use postcheck_model::TaskStatus;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
 
 use crate::codec::{
-    clamp_limit, decode_spec, decode_status, encode_spec, encode_status, finished_at_json, insert_error, query_error,
+    clamp_limit, decode_spec, decode_status, encode_spec, encode_status, finished_at_json,
+    insert_error, query_error,
 };
 use crate::open::redact_url;
 use crate::{Store, StoreError, StoredAccessKey, StoredCluster, StoredTask, TaskPage};
@@ -55,7 +59,11 @@ impl SqliteStore {
             .foreign_keys(true);
         // An in-memory database lives as long as its one connection.
         let pool_options = if in_memory {
-            SqlitePoolOptions::new().max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None)
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
         } else {
             SqlitePoolOptions::new().max_connections(4)
         };
@@ -156,21 +164,32 @@ impl Ending<'_> {
 impl SqliteStore {
     /// Ends `Error`, with `message`, the running tasks `which` selects, and frees the
     /// cluster locks they held, in one transaction.
-    async fn end_running(&self, action: &'static str, which: Ending<'_>, message: &str) -> Result<u64, StoreError> {
+    async fn end_running(
+        &self,
+        action: &'static str,
+        which: Ending<'_>,
+        message: &str,
+    ) -> Result<u64, StoreError> {
         let now = Utc::now();
         let condition = which.condition();
         let mut tx = self.pool.begin().await.map_err(query_error(action))?;
         let free_locks = format!(
             "DELETE FROM cluster_locks WHERE task_uid IN (SELECT uid FROM tasks WHERE phase = 'Running' AND {condition})"
         );
-        which.bind(sqlx::query(&free_locks)).execute(&mut *tx).await.map_err(query_error(action))?;
+        which
+            .bind(sqlx::query(&free_locks))
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error(action))?;
         let end_tasks = format!(
             "UPDATE tasks SET phase = 'Error', updated_at = ?, \
              status = json_set(status, '$.phase', 'Error', '$.message', ?, '$.finishedAt', ?) \
              WHERE phase = 'Running' AND {condition}"
         );
-        let query = sqlx::query(&end_tasks).bind(micros(now)).bind(message).bind(finished_at_json(now));
-        let ended = which.bind(query).execute(&mut *tx).await.map_err(query_error(action))?.rows_affected();
+        let query =
+            sqlx::query(&end_tasks).bind(micros(now)).bind(message).bind(finished_at_json(now));
+        let ended =
+            which.bind(query).execute(&mut *tx).await.map_err(query_error(action))?.rows_affected();
         tx.commit().await.map_err(query_error(action))?;
         Ok(ended)
     }
@@ -199,7 +218,12 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn finish_task(&self, project_id: &str, uid: &str, status: &TaskStatus) -> Result<bool, StoreError> {
+    async fn finish_task(
+        &self,
+        project_id: &str,
+        uid: &str,
+        status: &TaskStatus,
+    ) -> Result<bool, StoreError> {
         const ACTION: &str = "writing a task's status";
         let mut tx = self.pool.begin().await.map_err(query_error(ACTION))?;
         let found = sqlx::query("UPDATE tasks SET status = ?, phase = ?, updated_at = ? WHERE project_id = ? AND uid = ?")
@@ -225,13 +249,19 @@ impl Store for SqliteStore {
         Ok(found)
     }
 
-    async fn get_task(&self, project_id: &str, uid: &str) -> Result<Option<StoredTask>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE project_id = ? AND uid = ?"))
-            .bind(project_id)
-            .bind(uid)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error("reading a task"))?;
+    async fn get_task(
+        &self,
+        project_id: &str,
+        uid: &str,
+    ) -> Result<Option<StoredTask>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE project_id = ? AND uid = ?"
+        ))
+        .bind(project_id)
+        .bind(uid)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error("reading a task"))?;
         row.as_ref().map(task_from_row).transpose()
     }
 
@@ -268,13 +298,15 @@ impl Store for SqliteStore {
     async fn renew_leases(&self, owner: &str, until: DateTime<Utc>) -> Result<u64, StoreError> {
         const ACTION: &str = "renewing task leases";
         let mut tx = self.pool.begin().await.map_err(query_error(ACTION))?;
-        let renewed = sqlx::query("UPDATE tasks SET lease_expires_at = ? WHERE owner = ? AND phase = 'Running'")
-            .bind(micros(until))
-            .bind(owner)
-            .execute(&mut *tx)
-            .await
-            .map_err(query_error(ACTION))?
-            .rows_affected();
+        let renewed = sqlx::query(
+            "UPDATE tasks SET lease_expires_at = ? WHERE owner = ? AND phase = 'Running'",
+        )
+        .bind(micros(until))
+        .bind(owner)
+        .execute(&mut *tx)
+        .await
+        .map_err(query_error(ACTION))?
+        .rows_affected();
         sqlx::query(
             "UPDATE cluster_locks SET expires_at = max(expires_at, ?) \
              WHERE task_uid IN (SELECT uid FROM tasks WHERE owner = ? AND phase = 'Running')",
@@ -321,14 +353,21 @@ impl Store for SqliteStore {
         Ok(taken.is_some())
     }
 
-    async fn unlock_cluster(&self, project_id: &str, cluster_id: &str, task_uid: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM cluster_locks WHERE project_id = ? AND cluster_id = ? AND task_uid = ?")
-            .bind(project_id)
-            .bind(cluster_id)
-            .bind(task_uid)
-            .execute(&self.pool)
-            .await
-            .map_err(query_error("unlocking a cluster"))?;
+    async fn unlock_cluster(
+        &self,
+        project_id: &str,
+        cluster_id: &str,
+        task_uid: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "DELETE FROM cluster_locks WHERE project_id = ? AND cluster_id = ? AND task_uid = ?",
+        )
+        .bind(project_id)
+        .bind(cluster_id)
+        .bind(task_uid)
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("unlocking a cluster"))?;
         Ok(())
     }
 
@@ -349,7 +388,11 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn get_cluster(&self, project_id: &str, cluster_id: &str) -> Result<Option<StoredCluster>, StoreError> {
+    async fn get_cluster(
+        &self,
+        project_id: &str,
+        cluster_id: &str,
+    ) -> Result<Option<StoredCluster>, StoreError> {
         let row = sqlx::query("SELECT * FROM clusters WHERE project_id = ? AND cluster_id = ?")
             .bind(project_id)
             .bind(cluster_id)
@@ -359,7 +402,10 @@ impl Store for SqliteStore {
         row.as_ref().map(cluster_from_row).transpose()
     }
 
-    async fn list_clusters(&self, project_id: Option<&str>) -> Result<Vec<StoredCluster>, StoreError> {
+    async fn list_clusters(
+        &self,
+        project_id: Option<&str>,
+    ) -> Result<Vec<StoredCluster>, StoreError> {
         let rows = sqlx::query(
             "SELECT * FROM clusters WHERE ?1 IS NULL OR project_id = ?1 ORDER BY created_at, project_id, cluster_id",
         )
@@ -382,7 +428,12 @@ impl Store for SqliteStore {
         Ok(deleted > 0)
     }
 
-    async fn put_baseline(&self, project_id: &str, cluster_id: &str, snapshot_json: &[u8]) -> Result<(), StoreError> {
+    async fn put_baseline(
+        &self,
+        project_id: &str,
+        cluster_id: &str,
+        snapshot_json: &[u8],
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO baselines (project_id, cluster_id, snapshot_json, updated_at) VALUES (?, ?, ?, ?) \
              ON CONFLICT (project_id, cluster_id) DO UPDATE SET snapshot_json = excluded.snapshot_json, updated_at = excluded.updated_at",
@@ -397,16 +448,27 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn get_baseline(&self, project_id: &str, cluster_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        sqlx::query_scalar("SELECT snapshot_json FROM baselines WHERE project_id = ? AND cluster_id = ?")
-            .bind(project_id)
-            .bind(cluster_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error("reading a baseline"))
+    async fn get_baseline(
+        &self,
+        project_id: &str,
+        cluster_id: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT snapshot_json FROM baselines WHERE project_id = ? AND cluster_id = ?",
+        )
+        .bind(project_id)
+        .bind(cluster_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error("reading a baseline"))
     }
 
-    async fn create_token(&self, token_hash: &str, project_id: &str, created_at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn create_token(
+        &self,
+        token_hash: &str,
+        project_id: &str,
+        created_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO tokens (token_hash, project_id, created_at) VALUES (?, ?, ?)")
             .bind(token_hash)
             .bind(project_id)
@@ -437,7 +499,10 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn find_access_key(&self, access_key: &str) -> Result<Option<StoredAccessKey>, StoreError> {
+    async fn find_access_key(
+        &self,
+        access_key: &str,
+    ) -> Result<Option<StoredAccessKey>, StoreError> {
         let row = sqlx::query("SELECT * FROM access_keys WHERE access_key = ?")
             .bind(access_key)
             .fetch_optional(&self.pool)

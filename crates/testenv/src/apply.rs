@@ -23,11 +23,7 @@ where
         + std::fmt::Debug,
 {
     let object: K = parse(manifest)?;
-    let namespace = object
-        .meta()
-        .namespace
-        .clone()
-        .unwrap_or_else(|| "default".into());
+    let namespace = object.meta().namespace.clone().unwrap_or_else(|| "default".into());
     let api: Api<K> = Api::namespaced(client.clone(), &namespace);
     create_with(&api, object).await
 }
@@ -53,20 +49,14 @@ where
     let what = format!(
         "{} {}{}",
         K::kind(&()),
-        object
-            .meta()
-            .namespace
-            .as_deref()
-            .map(|n| format!("{n}/"))
-            .unwrap_or_default(),
+        object.meta().namespace.as_deref().map(|n| format!("{n}/")).unwrap_or_default(),
         name
     );
     match api.create(&PostParams::default(), &object).await {
         Ok(created) => Ok(created),
-        Err(kube::Error::Api(e)) if e.code == 409 => api
-            .get(&name)
-            .await
-            .map_err(TestEnvError::kube(format!("reading {what}"))),
+        Err(kube::Error::Api(e)) if e.code == 409 => {
+            api.get(&name).await.map_err(TestEnvError::kube(format!("reading {what}")))
+        }
         Err(e) => Err(TestEnvError::kube(format!("creating {what}"))(e)),
     }
 }

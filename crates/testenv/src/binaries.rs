@@ -15,9 +15,8 @@ pub fn binaries_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("POSTCHECK_K8S_CACHE").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/root"));
+    let home =
+        std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/root"));
     home.join(".cache").join("postcheck").join("k8s")
 }
 
@@ -46,11 +45,7 @@ pub fn parse_version(version: &str) -> Result<(u32, u32, Option<u32>), TestEnvEr
         return Err(bad());
     }
     let num = |s: &str| s.parse::<u32>().map_err(|_| bad());
-    let patch = if parts.len() == 3 {
-        Some(num(parts[2])?)
-    } else {
-        None
-    };
+    let patch = if parts.len() == 3 { Some(num(parts[2])?) } else { None };
     Ok((num(parts[0])?, num(parts[1])?, patch))
 }
 
@@ -83,13 +78,7 @@ pub fn find_release(version: &str) -> Result<Release, TestEnvError> {
             continue;
         }
         if best.as_ref().is_none_or(|(p, _)| pa > *p) {
-            best = Some((
-                pa,
-                Release {
-                    version: format!("{ma}.{mi}.{pa}"),
-                    dir: entry.path(),
-                },
-            ));
+            best = Some((pa, Release { version: format!("{ma}.{mi}.{pa}"), dir: entry.path() }));
         }
     }
     match best {

@@ -129,16 +129,8 @@ impl TestCluster {
             detached,
             created_dir,
         };
-        let mut cluster = TestCluster {
-            layout,
-            state,
-            owned: true,
-            stopped: false,
-        };
-        match cluster
-            .boot(&release, &etcd, &kwok_dir, &pki_files, &stage_files)
-            .await
-        {
+        let mut cluster = TestCluster { layout, state, owned: true, stopped: false };
+        match cluster.boot(&release, &etcd, &kwok_dir, &pki_files, &stage_files).await {
             Ok(()) => {
                 cluster.owned = !detached;
                 Ok(cluster)
@@ -163,8 +155,7 @@ impl TestCluster {
         let started = Instant::now();
         let ports = self.state.ports;
         self.launch(ETCD, etcd, components::etcd_args(&self.layout, &ports))?;
-        self.wait_port(ETCD, ports.etcd_client, Duration::from_secs(30))
-            .await?;
+        self.wait_port(ETCD, ports.etcd_client, Duration::from_secs(30)).await?;
         self.launch(
             APISERVER,
             &release.binary(APISERVER),
@@ -203,8 +194,7 @@ impl TestCluster {
         )?;
         tracing::info!(elapsed = ?started.elapsed(), "up: nodes and workloads created");
         let timeout = Duration::from_secs(120 + node_count as u64 / 5);
-        self.watch_processes(workloads::wait_available(&client, node_count, timeout))
-            .await?;
+        self.watch_processes(workloads::wait_available(&client, node_count, timeout)).await?;
         // kwok fills nodeInfo only where it is empty; make sure ours survived.
         self.watch_processes(wait_node_versions(
             &client,
@@ -221,12 +211,7 @@ impl TestCluster {
     pub fn attach(state_dir: &Path) -> Result<TestCluster, TestEnvError> {
         let layout = Layout::new(state_dir);
         let state = layout.read_state()?;
-        Ok(TestCluster {
-            layout,
-            state,
-            owned: false,
-            stopped: false,
-        })
+        Ok(TestCluster { layout, state, owned: false, stopped: false })
     }
 
     /// Leaves the processes running when this handle is dropped (as the CLI's `up` does).
@@ -324,8 +309,7 @@ impl TestCluster {
         );
 
         let started = Instant::now();
-        self.stop_components(&[CONTROLLER_MANAGER, SCHEDULER, APISERVER])
-            .await?;
+        self.stop_components(&[CONTROLLER_MANAGER, SCHEDULER, APISERVER]).await?;
         tracing::info!(elapsed = ?started.elapsed(), "upgrade: old control plane stopped");
         let pki_files = PkiFiles::under(&self.layout.dir);
         let ports = self.state.ports;
@@ -354,10 +338,8 @@ impl TestCluster {
             &release.binary(SCHEDULER),
             components::scheduler_args(&self.layout, &ports),
         )?;
-        let served = client
-            .apiserver_version()
-            .await
-            .map_err(TestEnvError::kube("reading /version"))?;
+        let served =
+            client.apiserver_version().await.map_err(TestEnvError::kube("reading /version"))?;
         if served.git_version != format!("v{}", release.version) {
             return Err(TestEnvError::Invalid(format!(
                 "after the upgrade /version says {}, expected v{}",
@@ -408,10 +390,8 @@ impl TestCluster {
     /// Stops the given components (in that order) off the async runtime, forgetting each one
     /// that stopped.
     async fn stop_components(&mut self, components: &[&str]) -> Result<(), TestEnvError> {
-        let records: Vec<ProcessRecord> = components
-            .iter()
-            .filter_map(|c| self.state.process(c).cloned())
-            .collect();
+        let records: Vec<ProcessRecord> =
+            components.iter().filter_map(|c| self.state.process(c).cloned()).collect();
         let results = tokio::task::spawn_blocking(move || stop_records(&records))
             .await
             .expect("the stopping task does not panic");
@@ -439,10 +419,8 @@ impl TestCluster {
 
     /// Stops everything from a synchronous context (Drop, a failed `up`).
     fn stop_all_blocking(&mut self) -> Result<(), TestEnvError> {
-        let records: Vec<ProcessRecord> = STOP_ORDER
-            .iter()
-            .filter_map(|c| self.state.process(c).cloned())
-            .collect();
+        let records: Vec<ProcessRecord> =
+            STOP_ORDER.iter().filter_map(|c| self.state.process(c).cloned()).collect();
         let results = stop_records(&records);
         self.forget_stopped(results)
     }
@@ -456,11 +434,7 @@ impl TestCluster {
         let log = self.layout.log(component);
         // The API server lingers for a minute after SIGTERM once its clients are gone; when
         // the program that owns the cluster exits, nobody is left to wait for it.
-        let death_signal = if component == APISERVER {
-            libc::SIGKILL
-        } else {
-            libc::SIGTERM
-        };
+        let death_signal = if component == APISERVER { libc::SIGKILL } else { libc::SIGTERM };
         let launch = Launch {
             component: component.to_string(),
             binary: binary.to_path_buf(),
@@ -482,9 +456,8 @@ impl TestCluster {
     fn check_alive(&self) -> Result<(), TestEnvError> {
         for record in &self.state.processes {
             if !process::is_running(record.pid, &record.binary) {
-                let how = process::exited(record.pid)
-                    .map(|s| format!(" ({s})"))
-                    .unwrap_or_default();
+                let how =
+                    process::exited(record.pid).map(|s| format!(" ({s})")).unwrap_or_default();
                 return Err(process::start_error(
                     &record.component,
                     format!("the process (pid {}) exited{how}", record.pid),
@@ -523,10 +496,7 @@ impl TestCluster {
             Duration::from_millis(50),
         );
         loop {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
                 return Ok(());
             }
             self.check_alive()?;
@@ -543,15 +513,9 @@ impl TestCluster {
     /// Waits until /readyz answers `ok`, and returns an admin client.
     async fn wait_readyz(&self, timeout: Duration) -> Result<kube::Client, TestEnvError> {
         let client = self.client().await?;
-        let waiter = Waiter::new(
-            "kube-apiserver /readyz",
-            timeout,
-            Duration::from_millis(200),
-        );
+        let waiter = Waiter::new("kube-apiserver /readyz", timeout, Duration::from_millis(200));
         loop {
-            let request = http::Request::get("/readyz")
-                .body(Vec::new())
-                .expect("a static request");
+            let request = http::Request::get("/readyz").body(Vec::new()).expect("a static request");
             let last = match client.request_text(request).await {
                 Ok(body) if body.trim() == "ok" => return Ok(client),
                 Ok(body) => body,
@@ -624,9 +588,7 @@ async fn lease_holder(
     let lease = leases
         .get_opt(component)
         .await
-        .map_err(TestEnvError::kube(format!(
-            "reading the Lease kube-system/{component}"
-        )))?;
+        .map_err(TestEnvError::kube(format!("reading the Lease kube-system/{component}")))?;
     Ok(lease.and_then(|l| l.spec).and_then(|s| s.holder_identity))
 }
 
@@ -707,10 +669,7 @@ fn prepare_dir(requested: Option<&Path>) -> Result<(PathBuf, bool), TestEnvError
         Some(dir) => {
             let layout = Layout::new(dir);
             if let Ok(state) = layout.read_state()
-                && state
-                    .processes
-                    .iter()
-                    .any(|p| process::is_running(p.pid, &p.binary))
+                && state.processes.iter().any(|p| process::is_running(p.pid, &p.binary))
             {
                 return Err(TestEnvError::Invalid(format!(
                     "a cluster is already running in {} (take it down first)",
@@ -774,10 +733,7 @@ fn sweep_stale(root: &Path) {
         let layout = Layout::new(&dir);
         let stale = match layout.read_state() {
             Ok(state) => {
-                !state
-                    .processes
-                    .iter()
-                    .any(|p| process::is_running(p.pid, &p.binary))
+                !state.processes.iter().any(|p| process::is_running(p.pid, &p.binary))
                     && age(&layout.state_file()) > Duration::from_secs(60)
             }
             Err(_) => age(&dir) > Duration::from_secs(3600),

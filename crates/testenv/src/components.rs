@@ -55,15 +55,9 @@ impl Heartbeat {
     /// cores busy with lease writes alone (1,000 nodes: 250 writes/s).
     pub fn for_nodes(nodes: usize) -> Heartbeat {
         if nodes <= 50 {
-            Heartbeat {
-                lease_seconds: 16,
-                grace_seconds: 16,
-            }
+            Heartbeat { lease_seconds: 16, grace_seconds: 16 }
         } else {
-            Heartbeat {
-                lease_seconds: 120,
-                grace_seconds: 150,
-            }
+            Heartbeat { lease_seconds: 120, grace_seconds: 150 }
         }
     }
 }
@@ -119,10 +113,7 @@ pub fn apiserver_args(layout: &Layout, ports: &Ports, pki: &PkiFiles) -> Vec<Str
         "--authorization-mode=Node,RBAC".into(),
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local".into(),
         format!("--service-account-key-file={}", path(pki.sa_pub.clone())),
-        format!(
-            "--service-account-signing-key-file={}",
-            path(pki.sa_key.clone())
-        ),
+        format!("--service-account-signing-key-file={}", path(pki.sa_key.clone())),
         "--service-cluster-ip-range=10.96.0.0/16".into(),
         "--allow-privileged=true".into(),
         format!("--cert-dir={}", path(layout.scratch(APISERVER))),
@@ -156,10 +147,7 @@ pub fn controller_manager_args(
         format!("--cert-dir={}", path(layout.scratch(CONTROLLER_MANAGER))),
         "--leader-elect=true".into(),
         "--use-service-account-credentials=true".into(),
-        format!(
-            "--service-account-private-key-file={}",
-            path(pki.sa_key.clone())
-        ),
+        format!("--service-account-private-key-file={}", path(pki.sa_key.clone())),
         format!("--root-ca-file={}", path(pki.ca_cert.clone())),
         "--cluster-name=postcheck-testcluster".into(),
         // Release the leader Lease on SIGTERM (alpha since 1.36), as the scheduler does, so an
@@ -219,11 +207,7 @@ pub fn kwok_args(
         format!("--node-lease-duration-seconds={}", heartbeat.lease_seconds),
         "--cidr=10.244.0.1/16".into(),
     ];
-    args.extend(
-        stage_files
-            .iter()
-            .map(|f| format!("--config={}", f.display())),
-    );
+    args.extend(stage_files.iter().map(|f| format!("--config={}", f.display())));
     args
 }
 

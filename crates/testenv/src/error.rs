@@ -115,10 +115,6 @@ impl TestEnvError {
         path: impl Into<PathBuf>,
     ) -> impl FnOnce(std::io::Error) -> TestEnvError {
         let path = path.into();
-        move |source| TestEnvError::Io {
-            action,
-            path,
-            source,
-        }
+        move |source| TestEnvError::Io { action, path, source }
     }
 }

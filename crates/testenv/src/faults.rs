@@ -59,62 +59,29 @@ pub enum Fault {
     /// The node carries a new NoSchedule taint.
     NodeNewTaint { node: Option<String> },
     /// A Deployment whose pod's container is in CrashLoopBackOff.
-    PodCrashLoop {
-        namespace: Option<String>,
-        name: Option<String>,
-    },
+    PodCrashLoop { namespace: Option<String>, name: Option<String> },
     /// A Deployment whose pod cannot pull its image (ImagePullBackOff).
-    PodImagePull {
-        namespace: Option<String>,
-        name: Option<String>,
-    },
+    PodImagePull { namespace: Option<String>, name: Option<String> },
     /// A Deployment whose pod cannot be scheduled (a nodeSelector nothing matches).
-    PodPending {
-        namespace: Option<String>,
-        name: Option<String>,
-    },
+    PodPending { namespace: Option<String>, name: Option<String> },
     /// A Deployment whose pods run but never become Ready.
-    DeploymentUnavailable {
-        namespace: Option<String>,
-        name: Option<String>,
-    },
+    DeploymentUnavailable { namespace: Option<String>, name: Option<String> },
     /// A DaemonSet whose pod on one node cannot be scheduled (its host port is taken there).
-    DaemonSetMissingPod {
-        namespace: Option<String>,
-        name: Option<String>,
-    },
+    DaemonSetMissingPod { namespace: Option<String>, name: Option<String> },
     /// A Service whose pods went away (its Deployment scaled to zero).
-    ServiceNoEndpoints {
-        namespace: Option<String>,
-        name: Option<String>,
-    },
+    ServiceNoEndpoints { namespace: Option<String>, name: Option<String> },
     /// A PVC that no PV matches.
-    PvcPending {
-        namespace: Option<String>,
-        name: Option<String>,
-    },
+    PvcPending { namespace: Option<String>, name: Option<String> },
     /// An APIService backed by a Service with no endpoints (the aggregator marks it
     /// Available=False).
-    ApiServiceUnavailable {
-        namespace: Option<String>,
-        name: Option<String>,
-    },
+    ApiServiceUnavailable { namespace: Option<String>, name: Option<String> },
     /// A `failurePolicy: Fail` validating webhook whose Service has no endpoints, scoped to
     /// ConfigMaps in the namespace `faults-webhook-target`.
-    WebhookNoEndpoints {
-        namespace: Option<String>,
-        name: Option<String>,
-    },
+    WebhookNoEndpoints { namespace: Option<String>, name: Option<String> },
     /// A FlowSchema whose last-applied-configuration says `flowcontrol.apiserver.k8s.io/v1beta3`.
-    RemovedApiLastApplied {
-        namespace: Option<String>,
-        name: Option<String>,
-    },
+    RemovedApiLastApplied { namespace: Option<String>, name: Option<String> },
     /// A Helm v3 release Secret whose manifest holds a `policy/v1beta1` PodDisruptionBudget.
-    HelmReleaseRemovedApi {
-        namespace: Option<String>,
-        name: Option<String>,
-    },
+    HelmReleaseRemovedApi { namespace: Option<String>, name: Option<String> },
 }
 
 /// Which object a fault made faulty.
@@ -273,34 +240,27 @@ pub async fn inject(cluster: &TestCluster, fault: Fault) -> Result<FaultTarget, 
     };
     match fault {
         Fault::NodeNotReady { node } => {
-            ctx.node_not_ready(&node.unwrap_or_else(|| default_node(0)))
-                .await
+            ctx.node_not_ready(&node.unwrap_or_else(|| default_node(0))).await
         }
         Fault::NodeCordoned { node } => {
-            ctx.node_cordoned(&node.unwrap_or_else(|| default_node(1)))
-                .await
+            ctx.node_cordoned(&node.unwrap_or_else(|| default_node(1))).await
         }
         Fault::NodeOldKubelet { node } => {
-            ctx.node_old_kubelet(&node.unwrap_or_else(|| default_node(2)))
-                .await
+            ctx.node_old_kubelet(&node.unwrap_or_else(|| default_node(2))).await
         }
         Fault::NodeLostLabel { node } => {
-            ctx.node_lost_label(&node.unwrap_or_else(|| default_node(3)))
-                .await
+            ctx.node_lost_label(&node.unwrap_or_else(|| default_node(3))).await
         }
         Fault::NodeNewTaint { node } => {
-            ctx.node_new_taint(&node.unwrap_or_else(|| default_node(4)))
-                .await
+            ctx.node_new_taint(&node.unwrap_or_else(|| default_node(4))).await
         }
         Fault::PodCrashLoop { namespace, name } => {
             let (ns, name) = ns_name(namespace, name, "crash-loop");
-            ctx.pod_waiting(&ns, &name, Some("crash-loop"), "CrashLoopBackOff")
-                .await
+            ctx.pod_waiting(&ns, &name, Some("crash-loop"), "CrashLoopBackOff").await
         }
         Fault::PodImagePull { namespace, name } => {
             let (ns, name) = ns_name(namespace, name, "image-pull");
-            ctx.pod_waiting(&ns, &name, Some("image-pull"), "ImagePullBackOff")
-                .await
+            ctx.pod_waiting(&ns, &name, Some("image-pull"), "ImagePullBackOff").await
         }
         Fault::PodPending { namespace, name } => {
             let (ns, name) = ns_name(namespace, name, "unschedulable");
@@ -312,8 +272,7 @@ pub async fn inject(cluster: &TestCluster, fault: Fault) -> Result<FaultTarget, 
         }
         Fault::DaemonSetMissingPod { namespace, name } => {
             let (ns, name) = ns_name(namespace, name, "node-exporter");
-            ctx.daemonset_missing_pod(&ns, &name, &nodes::node_name(0))
-                .await
+            ctx.daemonset_missing_pod(&ns, &name, &nodes::node_name(0)).await
         }
         Fault::ServiceNoEndpoints { namespace, name } => {
             let (ns, name) = ns_name(namespace, name, "checkout");
@@ -332,8 +291,7 @@ pub async fn inject(cluster: &TestCluster, fault: Fault) -> Result<FaultTarget, 
             ctx.webhook_no_endpoints(&ns, &name).await
         }
         Fault::RemovedApiLastApplied { name, .. } => {
-            ctx.removed_api_last_applied(&name.unwrap_or_else(|| "legacy-batch-jobs".into()))
-                .await
+            ctx.removed_api_last_applied(&name.unwrap_or_else(|| "legacy-batch-jobs".into())).await
         }
         Fault::HelmReleaseRemovedApi { namespace, name } => {
             let (ns, name) = ns_name(namespace, name, "legacy-pdb");
@@ -352,9 +310,7 @@ const POLL: Duration = Duration::from_millis(250);
 impl Ctx<'_> {
     async fn node(&self, name: &str) -> Result<Node, TestEnvError> {
         let api: Api<Node> = Api::all(self.client.clone());
-        api.get(name)
-            .await
-            .map_err(TestEnvError::kube(format!("reading node {name}")))
+        api.get(name).await.map_err(TestEnvError::kube(format!("reading node {name}")))
     }
 
     /// Takes over the node's lease as a kubelet that then dies would leave it: renewed once,
@@ -419,10 +375,7 @@ impl Ctx<'_> {
         loop {
             let n = self.node(node).await?;
             let taints = taint_keys(&n);
-            if taints
-                .iter()
-                .any(|t| t == "node.kubernetes.io/unschedulable")
-            {
+            if taints.iter().any(|t| t == "node.kubernetes.io/unschedulable") {
                 return Ok(FaultTarget::new("Node", None, node));
             }
             waiter.tick(format!("taints {taints:?}")).await?;
@@ -458,15 +411,9 @@ impl Ctx<'_> {
             &Patch::Merge(json!({ "metadata": { "labels": { LOST_LABEL: null } } })),
         )
         .await
-        .map_err(TestEnvError::kube(format!(
-            "removing the label {LOST_LABEL} of node {node}"
-        )))?;
+        .map_err(TestEnvError::kube(format!("removing the label {LOST_LABEL} of node {node}")))?;
         let n = self.node(node).await?;
-        if n.metadata
-            .labels
-            .as_ref()
-            .is_some_and(|l| l.contains_key(LOST_LABEL))
-        {
+        if n.metadata.labels.as_ref().is_some_and(|l| l.contains_key(LOST_LABEL)) {
             return Err(TestEnvError::Invalid(format!(
                 "node {node} still has the label {LOST_LABEL}"
             )));
@@ -476,18 +423,11 @@ impl Ctx<'_> {
 
     async fn node_new_taint(&self, node: &str) -> Result<FaultTarget, TestEnvError> {
         let api: Api<Node> = Api::all(self.client.clone());
-        let waiter = Waiter::new(
-            format!("adding a taint to node {node}"),
-            Duration::from_secs(30),
-            POLL,
-        );
+        let waiter =
+            Waiter::new(format!("adding a taint to node {node}"), Duration::from_secs(30), POLL);
         loop {
             let n = self.node(node).await?;
-            let mut taints = n
-                .spec
-                .as_ref()
-                .and_then(|s| s.taints.clone())
-                .unwrap_or_default();
+            let mut taints = n.spec.as_ref().and_then(|s| s.taints.clone()).unwrap_or_default();
             if taints.iter().any(|t| t.key == FAULT_TAINT_KEY) {
                 return Ok(FaultTarget::new("Node", None, node));
             }
@@ -499,10 +439,7 @@ impl Ctx<'_> {
             });
             // The resourceVersion makes this fail, not clobber, if a controller changed the taints meanwhile.
             let patch = json!({ "metadata": { "resourceVersion": n.metadata.resource_version }, "spec": { "taints": taints } });
-            let last = match api
-                .patch(node, &PatchParams::default(), &Patch::Merge(patch))
-                .await
-            {
+            let last = match api.patch(node, &PatchParams::default(), &Patch::Merge(patch)).await {
                 Ok(_) => continue,
                 Err(e) => e.to_string(),
             };
@@ -539,9 +476,7 @@ impl Ctx<'_> {
             let listed = pods
                 .list(&ListParams::default().labels(&format!("app={name}")))
                 .await
-                .map_err(TestEnvError::kube(format!(
-                    "listing the pods of {namespace}/{name}"
-                )))?;
+                .map_err(TestEnvError::kube(format!("listing the pods of {namespace}/{name}")))?;
             let mut seen = Vec::new();
             for pod in &listed.items {
                 let waiting = waiting_reasons(pod);
@@ -577,15 +512,10 @@ impl Ctx<'_> {
             let listed = pods
                 .list(&ListParams::default().labels(&format!("app={name}")))
                 .await
-                .map_err(TestEnvError::kube(format!(
-                    "listing the pods of {namespace}/{name}"
-                )))?;
+                .map_err(TestEnvError::kube(format!("listing the pods of {namespace}/{name}")))?;
             for pod in &listed.items {
-                let unschedulable = pod
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.conditions.as_ref())
-                    .is_some_and(|cs| {
+                let unschedulable =
+                    pod.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|cs| {
                         cs.iter().any(|c| {
                             c.type_ == "PodScheduled"
                                 && c.status == "False"
@@ -600,12 +530,7 @@ impl Ctx<'_> {
                     ));
                 }
             }
-            waiter
-                .tick(format!(
-                    "{} pods, none Unschedulable yet",
-                    listed.items.len()
-                ))
-                .await?;
+            waiter.tick(format!("{} pods, none Unschedulable yet", listed.items.len())).await?;
         }
     }
 
@@ -626,9 +551,10 @@ impl Ctx<'_> {
             POLL,
         );
         loop {
-            let d = api.get(name).await.map_err(TestEnvError::kube(format!(
-                "reading Deployment {namespace}/{name}"
-            )))?;
+            let d = api
+                .get(name)
+                .await
+                .map_err(TestEnvError::kube(format!("reading Deployment {namespace}/{name}")))?;
             let status = d.status.clone().unwrap_or_default();
             let available = status
                 .conditions
@@ -663,9 +589,7 @@ impl Ctx<'_> {
         let listed = pods
             .list(&ListParams::default().labels(&format!("app={name}")))
             .await
-            .map_err(TestEnvError::kube(format!(
-                "listing the pods of {namespace}/{name}"
-            )))?;
+            .map_err(TestEnvError::kube(format!("listing the pods of {namespace}/{name}")))?;
         Ok(listed
             .items
             .iter()
@@ -704,9 +628,7 @@ impl Ctx<'_> {
             let pod = pods
                 .get(&squatter)
                 .await
-                .map_err(TestEnvError::kube(format!(
-                    "reading pod {namespace}/{squatter}"
-                )))?;
+                .map_err(TestEnvError::kube(format!("reading pod {namespace}/{squatter}")))?;
             let phase = pod.status.and_then(|s| s.phase).unwrap_or_default();
             if phase == "Running" {
                 break;
@@ -738,22 +660,18 @@ impl Ctx<'_> {
             POLL,
         );
         loop {
-            let ds = api.get(name).await.map_err(TestEnvError::kube(format!(
-                "reading DaemonSet {namespace}/{name}"
-            )))?;
+            let ds = api
+                .get(name)
+                .await
+                .map_err(TestEnvError::kube(format!("reading DaemonSet {namespace}/{name}")))?;
             let status = ds.status.unwrap_or_default();
             let listed = pods
                 .list(&ListParams::default().labels(&format!("app={name}")))
                 .await
-                .map_err(TestEnvError::kube(format!(
-                    "listing the pods of {namespace}/{name}"
-                )))?;
+                .map_err(TestEnvError::kube(format!("listing the pods of {namespace}/{name}")))?;
             let blocked = listed.items.iter().any(|p| {
-                let conditions = p
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.conditions.clone())
-                    .unwrap_or_default();
+                let conditions =
+                    p.status.as_ref().and_then(|s| s.conditions.clone()).unwrap_or_default();
                 targets_node(p, node)
                     && conditions.iter().any(|c| {
                         c.type_ == "PodScheduled"
@@ -801,12 +719,9 @@ impl Ctx<'_> {
             POLL,
         );
         loop {
-            let listed = slices
-                .list(&by_service)
-                .await
-                .map_err(TestEnvError::kube(format!(
-                    "listing the EndpointSlices of {namespace}/{name}"
-                )))?;
+            let listed = slices.list(&by_service).await.map_err(TestEnvError::kube(format!(
+                "listing the EndpointSlices of {namespace}/{name}"
+            )))?;
             if workloads::ready_endpoints(&listed.items, name) > 0 {
                 break;
             }
@@ -829,17 +744,11 @@ impl Ctx<'_> {
             POLL,
         );
         loop {
-            let listed = slices
-                .list(&by_service)
-                .await
-                .map_err(TestEnvError::kube(format!(
-                    "listing the EndpointSlices of {namespace}/{name}"
-                )))?;
-            let endpoints: usize = listed
-                .items
-                .iter()
-                .map(|s| s.endpoints.as_ref().map_or(0, Vec::len))
-                .sum();
+            let listed = slices.list(&by_service).await.map_err(TestEnvError::kube(format!(
+                "listing the EndpointSlices of {namespace}/{name}"
+            )))?;
+            let endpoints: usize =
+                listed.items.iter().map(|s| s.endpoints.as_ref().map_or(0, Vec::len)).sum();
             if endpoints == 0 && !listed.items.is_empty() {
                 return Ok(FaultTarget::new("Service", Some(namespace), name));
             }
@@ -865,9 +774,10 @@ impl Ctx<'_> {
             POLL,
         );
         loop {
-            let claim = claims.get(name).await.map_err(TestEnvError::kube(format!(
-                "reading PVC {namespace}/{name}"
-            )))?;
+            let claim = claims
+                .get(name)
+                .await
+                .map_err(TestEnvError::kube(format!("reading PVC {namespace}/{name}")))?;
             let phase = claim.status.and_then(|s| s.phase).unwrap_or_default();
             let listed = events
                 .list(&ListParams::default().fields(&format!(
@@ -878,15 +788,9 @@ impl Ctx<'_> {
                     "listing the events of PVC {namespace}/{name}"
                 )))?;
             if phase == "Pending" && !listed.items.is_empty() {
-                return Ok(FaultTarget::new(
-                    "PersistentVolumeClaim",
-                    Some(namespace),
-                    name,
-                ));
+                return Ok(FaultTarget::new("PersistentVolumeClaim", Some(namespace), name));
             }
-            waiter
-                .tick(format!("phase {phase:?}, {} events", listed.items.len()))
-                .await?;
+            waiter.tick(format!("phase {phase:?}, {} events", listed.items.len())).await?;
         }
     }
 
@@ -930,9 +834,7 @@ impl Ctx<'_> {
             let a = api
                 .get(&apiservice)
                 .await
-                .map_err(TestEnvError::kube(format!(
-                    "reading APIService {apiservice}"
-                )))?;
+                .map_err(TestEnvError::kube(format!("reading APIService {apiservice}")))?;
             let available = a
                 .status
                 .and_then(|s| s.conditions)
@@ -986,10 +888,7 @@ impl Ctx<'_> {
         let probe: ConfigMap =
             serde_json::from_value(json!({ "metadata": { "name": "webhook-probe" } }))
                 .expect("a static ConfigMap");
-        let dry_run = PostParams {
-            dry_run: true,
-            ..Default::default()
-        };
+        let dry_run = PostParams { dry_run: true, ..Default::default() };
         let waiter = Waiter::new(
             format!("the webhook {config} to refuse writes"),
             Duration::from_secs(60),
@@ -998,11 +897,7 @@ impl Ctx<'_> {
         loop {
             let last = match configmaps.create(&dry_run, &probe).await {
                 Err(kube::Error::Api(e)) if e.message.contains("failed calling webhook") => {
-                    return Ok(FaultTarget::new(
-                        "ValidatingWebhookConfiguration",
-                        None,
-                        &config,
-                    ));
+                    return Ok(FaultTarget::new("ValidatingWebhookConfiguration", None, &config));
                 }
                 Err(e) => e.to_string(),
                 Ok(_) => "a ConfigMap was still admitted".to_string(),
@@ -1067,12 +962,8 @@ impl Ctx<'_> {
         let release = helm_release(namespace, name);
         let encoded = encode_helm_release(&release)?;
         let mut labels = BTreeMap::new();
-        for (k, v) in [
-            ("name", name),
-            ("owner", "helm"),
-            ("status", "deployed"),
-            ("version", "1"),
-        ] {
+        for (k, v) in [("name", name), ("owner", "helm"), ("status", "deployed"), ("version", "1")]
+        {
             labels.insert(k.to_string(), v.to_string());
         }
         create_namespaced::<Secret>(&self.client, json!({
@@ -1086,9 +977,7 @@ impl Ctx<'_> {
         let got = api
             .get(&secret_name)
             .await
-            .map_err(TestEnvError::kube(format!(
-                "reading Secret {namespace}/{secret_name}"
-            )))?;
+            .map_err(TestEnvError::kube(format!("reading Secret {namespace}/{secret_name}")))?;
         if got.type_.as_deref() != Some("helm.sh/release.v1") {
             return Err(TestEnvError::Invalid(format!(
                 "Secret {namespace}/{secret_name} has type {:?}",
@@ -1137,9 +1026,7 @@ pub fn encode_helm_release(release: &serde_json::Value) -> Result<String, TestEn
     gz.write_all(&json)
         .and_then(|_| gz.flush())
         .map_err(TestEnvError::io("compressing", "a Helm release"))?;
-    let compressed = gz
-        .finish()
-        .map_err(TestEnvError::io("compressing", "a Helm release"))?;
+    let compressed = gz.finish().map_err(TestEnvError::io("compressing", "a Helm release"))?;
     Ok(base64::engine::general_purpose::STANDARD.encode(compressed))
 }
 
@@ -1174,9 +1061,7 @@ pub fn waiting_reasons(pod: &Pod) -> Vec<String> {
         .as_ref()
         .and_then(|s| s.container_statuses.as_ref())
         .map(|cs| {
-            cs.iter()
-                .filter_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone())
-                .collect()
+            cs.iter().filter_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone()).collect()
         })
         .unwrap_or_default()
 }
@@ -1189,10 +1074,7 @@ fn targets_node(pod: &Pod, node: &str) -> bool {
                 .affinity
                 .as_ref()
                 .and_then(|a| a.node_affinity.as_ref())
-                .and_then(|na| {
-                    na.required_during_scheduling_ignored_during_execution
-                        .as_ref()
-                })
+                .and_then(|na| na.required_during_scheduling_ignored_during_execution.as_ref())
                 .is_some_and(|req| {
                     req.node_selector_terms.iter().any(|t| {
                         t.match_fields.iter().flatten().any(|f| {
@@ -1215,14 +1097,10 @@ mod tests {
         }
         assert_eq!(
             Fault::parse("NodeNotReady", Some("n1".into()), None, None).unwrap(),
-            Fault::NodeNotReady {
-                node: Some("n1".into())
-            }
+            Fault::NodeNotReady { node: Some("n1".into()) }
         );
         assert_eq!(
-            Fault::parse("ApiServiceUnavailable", None, None, None)
-                .unwrap()
-                .name(),
+            Fault::parse("ApiServiceUnavailable", None, None, None).unwrap().name(),
             "apiservice-unavailable"
         );
         assert!(Fault::parse("node-cordoned", None, Some("ns".into()), None).is_err());
@@ -1233,13 +1111,9 @@ mod tests {
     #[test]
     fn helm_release_decodes_to_a_manifest_with_the_removed_pdb_api() {
         let encoded = encode_helm_release(&helm_release("faults", "legacy-pdb")).unwrap();
-        let compressed = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .unwrap();
+        let compressed = base64::engine::general_purpose::STANDARD.decode(encoded).unwrap();
         let mut json = String::new();
-        flate2::read::GzDecoder::new(&compressed[..])
-            .read_to_string(&mut json)
-            .unwrap();
+        flate2::read::GzDecoder::new(&compressed[..]).read_to_string(&mut json).unwrap();
         let release: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(release["name"], "legacy-pdb");
         assert!(

@@ -29,10 +29,7 @@ pub fn write(
 /// Builds a kube client for a kubeconfig document.
 pub async fn client(yaml: &str, server: &str) -> Result<kube::Client, TestEnvError> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let fail = |reason: String| TestEnvError::Client {
-        server: server.to_string(),
-        reason,
-    };
+    let fail = |reason: String| TestEnvError::Client { server: server.to_string(), reason };
     let kubeconfig = kube::config::Kubeconfig::from_yaml(yaml)
         .map_err(|e| fail(format!("parsing the kubeconfig: {e}")))?;
     let mut config = kube::Config::from_custom_kubeconfig(

@@ -96,10 +96,9 @@ pub async fn create(
                 match api.create(&PostParams::default(), &node).await {
                     Ok(_) => Ok(()),
                     Err(kube::Error::Api(e)) if e.code == 409 => Ok(()),
-                    Err(e) => Err(TestEnvError::kube(format!(
-                        "creating node {}",
-                        node_name(index)
-                    ))(e)),
+                    Err(e) => {
+                        Err(TestEnvError::kube(format!("creating node {}", node_name(index)))(e))
+                    }
                 }
             }
         })
@@ -177,9 +176,5 @@ pub fn condition_status(node: &Node, kind: &str) -> Option<String> {
 
 /// The kubelet version a node reports (`v1.36.3`).
 pub fn kubelet_version(node: &Node) -> Option<String> {
-    node.status
-        .as_ref()?
-        .node_info
-        .as_ref()
-        .map(|i| i.kubelet_version.clone())
+    node.status.as_ref()?.node_info.as_ref().map(|i| i.kubelet_version.clone())
 }

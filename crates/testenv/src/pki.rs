@@ -64,9 +64,7 @@ pub fn generate(dir: &Path) -> Result<(PkiFiles, String), TestEnvError> {
         KeyUsagePurpose::CrlSign,
         KeyUsagePurpose::DigitalSignature,
     ];
-    let ca_cert = ca_params
-        .self_signed(&ca_key)
-        .map_err(pki_err("the CA certificate"))?;
+    let ca_cert = ca_params.self_signed(&ca_key).map_err(pki_err("the CA certificate"))?;
     let issuer = Issuer::new(ca_params, ca_key);
 
     let serving_key = KeyPair::generate().map_err(pki_err("the API server key"))?;
@@ -87,10 +85,8 @@ pub fn generate(dir: &Path) -> Result<(PkiFiles, String), TestEnvError> {
     let mut serving_name = DistinguishedName::new();
     serving_name.push(DnType::CommonName, "kube-apiserver");
     serving_params.distinguished_name = serving_name;
-    serving_params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-    ];
+    serving_params.key_usages =
+        vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
     serving_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     let serving_cert = serving_params
         .signed_by(&serving_key, &issuer)
@@ -118,6 +114,5 @@ pub(crate) fn write_private(path: &Path, contents: &str) -> Result<(), TestEnvEr
         .mode(0o600)
         .open(path)
         .map_err(TestEnvError::io("writing", path))?;
-    file.write_all(contents.as_bytes())
-        .map_err(TestEnvError::io("writing", path))
+    file.write_all(contents.as_bytes()).map_err(TestEnvError::io("writing", path))
 }

@@ -230,11 +230,8 @@ pub fn pod_manifest(w: &Workload, index: usize, node: &str, rs_uid: &str) -> Val
     }]);
     pod["apiVersion"] = json!("v1");
     pod["kind"] = json!("Pod");
-    pod["metadata"]["name"] = json!(format!(
-        "{}-{}",
-        w.replica_set(),
-        suffix(&format!("{}/{index}", w.name), 5)
-    ));
+    pod["metadata"]["name"] =
+        json!(format!("{}-{}", w.replica_set(), suffix(&format!("{}/{index}", w.name), 5)));
     pod["metadata"]["namespace"] = json!(w.namespace);
     pod["spec"]["nodeName"] = json!(node);
     pod
@@ -291,15 +288,14 @@ where
         + serde::Serialize
         + std::fmt::Debug,
 {
-    let params = PostParams {
-        field_manager: Some("testcluster-populate".into()),
-        ..PostParams::default()
-    };
+    let params =
+        PostParams { field_manager: Some("testcluster-populate".into()), ..PostParams::default() };
     futures::stream::iter(manifests)
         .map(|manifest| {
             let params = &params;
             async move {
-                let namespace = manifest["metadata"]["namespace"].as_str().unwrap_or("default").to_owned();
+                let namespace =
+                    manifest["metadata"]["namespace"].as_str().unwrap_or("default").to_owned();
                 let name = manifest["metadata"]["name"].as_str().unwrap_or_default().to_owned();
                 let what = format!("creating {} {namespace}/{name}", K::kind(&()));
                 let object: K = serde_json::from_value(manifest)
@@ -358,11 +354,17 @@ async fn release_hold(client: &kube::Client) -> Result<(), TestEnvError> {
         Err(e) => Err(TestEnvError::kube(what.to_string())(e)),
     };
     gone(
-        Api::<ValidatingAdmissionPolicyBinding>::all(client.clone()).delete(HOLD_POLICY, &DeleteParams::default()).await.map(|_| ()),
+        Api::<ValidatingAdmissionPolicyBinding>::all(client.clone())
+            .delete(HOLD_POLICY, &DeleteParams::default())
+            .await
+            .map(|_| ()),
         "deleting the hold's policy binding",
     )?;
     gone(
-        Api::<ValidatingAdmissionPolicy>::all(client.clone()).delete(HOLD_POLICY, &DeleteParams::default()).await.map(|_| ()),
+        Api::<ValidatingAdmissionPolicy>::all(client.clone())
+            .delete(HOLD_POLICY, &DeleteParams::default())
+            .await
+            .map(|_| ()),
         "deleting the hold's policy",
     )
 }
@@ -383,7 +385,10 @@ async fn delete_hold_events(client: &kube::Client, parallel: usize) -> Result<us
         .collect();
     futures::stream::iter(&ours)
         .map(|(ns, name)| async move {
-            match Api::<Event>::namespaced(client.clone(), ns).delete(name, &DeleteParams::default()).await {
+            match Api::<Event>::namespaced(client.clone(), ns)
+                .delete(name, &DeleteParams::default())
+                .await
+            {
                 Ok(_) | Err(kube::Error::Api(_)) => Ok(()),
                 Err(e) => Err(TestEnvError::kube(format!("deleting the event {ns}/{name}"))(e)),
             }
@@ -437,7 +442,8 @@ pub async fn populate(
     tracing::info!(nodes = opts.nodes, seconds = nodes_seconds, "populate: nodes created");
 
     let plan = plan(opts.pods, opts.deployments, opts.namespaces);
-    let namespaces: Vec<String> = (0..opts.namespaces.max(1).min(plan.len())).map(|ns| format!("scale-{ns}")).collect();
+    let namespaces: Vec<String> =
+        (0..opts.namespaces.max(1).min(plan.len())).map(|ns| format!("scale-{ns}")).collect();
     for ns in &namespaces {
         ensure_namespace(client, ns).await?;
     }
@@ -450,10 +456,15 @@ pub async fn populate(
     // 3. The pods, round robin over the nodes, owned by their ReplicaSet.
     let pods_started = Instant::now();
     let node_count = opts.nodes;
-    let pods = plan.iter().flat_map(|w| (0..w.replicas).map(move |i| (w, i))).enumerate().map(|(n, (w, i))| {
-        let uid = uids.get(&(w.namespace.clone(), w.replica_set())).map(String::as_str).unwrap_or_default();
-        pod_manifest(w, i, &nodes::node_name(n % node_count), uid)
-    });
+    let pods = plan.iter().flat_map(|w| (0..w.replicas).map(move |i| (w, i))).enumerate().map(
+        |(n, (w, i))| {
+            let uid = uids
+                .get(&(w.namespace.clone(), w.replica_set()))
+                .map(String::as_str)
+                .unwrap_or_default();
+            pod_manifest(w, i, &nodes::node_name(n % node_count), uid)
+        },
+    );
     let created = create_all::<Pod>(client, pods, opts.parallel).await;
     let pods_seconds = pods_started.elapsed().as_secs_f64();
     if let Err(e) = created {
@@ -464,7 +475,9 @@ pub async fn populate(
     tracing::info!(pods, seconds = pods_seconds, "populate: pods created");
 
     // 4-6. The Deployments and Services, then the hold goes.
-    let deployments = create_all::<Deployment>(client, plan.iter().map(deployment_manifest), opts.parallel).await?;
+    let deployments =
+        create_all::<Deployment>(client, plan.iter().map(deployment_manifest), opts.parallel)
+            .await?;
     let services = create_all::<Service>(
         client,
         (0..opts.services).map(|j| service_manifest(&plan[j % plan.len()], j)),
@@ -473,7 +486,12 @@ pub async fn populate(
     .await?;
     release_hold(client).await?;
     let workloads_seconds = workloads_started.elapsed().as_secs_f64() - pods_seconds;
-    tracing::info!(deployments, services, seconds = workloads_seconds, "populate: workloads created");
+    tracing::info!(
+        deployments,
+        services,
+        seconds = workloads_seconds,
+        "populate: workloads created"
+    );
 
     let settle_started = Instant::now();
     wait_settled(client, opts.pods, opts.ready_timeout).await?;
@@ -512,12 +530,15 @@ async fn census(client: &kube::Client) -> Result<Census, TestEnvError> {
         if let Some(t) = &token {
             params = params.continue_token(t);
         }
-        let page = api.list(&params).await.map_err(TestEnvError::kube("listing the generated pods"))?;
+        let page =
+            api.list(&params).await.map_err(TestEnvError::kube("listing the generated pods"))?;
         for pod in &page.items {
             census.total += 1;
-            let ready = pod.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|c| {
-                c.iter().any(|c| c.type_ == "Ready" && c.status == "True")
-            });
+            let ready = pod
+                .status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
             census.ready += usize::from(ready);
             let owned = pod.metadata.owner_references.as_ref().is_some_and(|o| {
                 o.iter().any(|o| o.kind == "ReplicaSet" && o.controller == Some(true))
@@ -533,8 +554,16 @@ async fn census(client: &kube::Client) -> Result<Census, TestEnvError> {
 
 /// Waits until exactly `pods` generated pods exist, all Ready and owned by a ReplicaSet
 /// (a different count means the ReplicaSet controller created or deleted some).
-async fn wait_settled(client: &kube::Client, pods: usize, timeout: Duration) -> Result<(), TestEnvError> {
-    let waiter = Waiter::new(format!("{pods} generated pods Ready and adopted"), timeout, Duration::from_secs(10));
+async fn wait_settled(
+    client: &kube::Client,
+    pods: usize,
+    timeout: Duration,
+) -> Result<(), TestEnvError> {
+    let waiter = Waiter::new(
+        format!("{pods} generated pods Ready and adopted"),
+        timeout,
+        Duration::from_secs(10),
+    );
     loop {
         let c = census(client).await?;
         tracing::info!(total = c.total, ready = c.ready, owned = c.owned, "populate: settling");
@@ -542,7 +571,10 @@ async fn wait_settled(client: &kube::Client, pods: usize, timeout: Duration) -> 
             return Ok(());
         }
         waiter
-            .tick(format!("{} pods, {} Ready, {} owned by their ReplicaSet", c.total, c.ready, c.owned))
+            .tick(format!(
+                "{} pods, {} Ready, {} owned by their ReplicaSet",
+                c.total, c.ready, c.owned
+            ))
             .await?;
     }
 }

@@ -76,9 +76,7 @@ pub fn start(launch: &Launch) -> Result<u32, TestEnvError> {
         .append(true)
         .open(&launch.log)
         .map_err(TestEnvError::io("opening the log", &launch.log))?;
-    let log_err = log
-        .try_clone()
-        .map_err(TestEnvError::io("opening the log", &launch.log))?;
+    let log_err = log.try_clone().map_err(TestEnvError::io("opening the log", &launch.log))?;
     let mut command = Command::new(&launch.binary);
     command
         .args(&launch.args)
@@ -95,13 +93,7 @@ pub fn start(launch: &Launch) -> Result<u32, TestEnvError> {
                 return Err(std::io::Error::last_os_error());
             }
             if !detached {
-                if libc::prctl(
-                    libc::PR_SET_PDEATHSIG,
-                    death_signal as libc::c_ulong,
-                    0,
-                    0,
-                    0,
-                ) == -1
+                if libc::prctl(libc::PR_SET_PDEATHSIG, death_signal as libc::c_ulong, 0, 0, 0) == -1
                 {
                     return Err(std::io::Error::last_os_error());
                 }
@@ -148,10 +140,8 @@ pub fn is_running(pid: u32, binary: &Path) -> bool {
         Err(_) => return false,
     };
     // The state letter follows the parenthesised command name.
-    let state = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.split_whitespace().next())
-        .unwrap_or("?");
+    let state =
+        stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next()).unwrap_or("?");
     if state == "Z" || state == "X" {
         return false;
     }
@@ -234,9 +224,8 @@ pub fn exited(pid: u32) -> Option<String> {
 
 /// The last `lines` lines of a log file (empty when it cannot be read).
 pub fn tail(path: &Path, lines: usize) -> String {
-    let text = std::fs::read(path)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
+    let text =
+        std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }

@@ -32,18 +32,9 @@ options:
 /// Our stages, by file name.
 const OURS: [(&str, &str); 4] = [
     ("pod-ready.yaml", include_str!("../stages/pod-ready.yaml")),
-    (
-        "pod-crash-loop.yaml",
-        include_str!("../stages/pod-crash-loop.yaml"),
-    ),
-    (
-        "pod-image-pull.yaml",
-        include_str!("../stages/pod-image-pull.yaml"),
-    ),
-    (
-        "pod-not-ready.yaml",
-        include_str!("../stages/pod-not-ready.yaml"),
-    ),
+    ("pod-crash-loop.yaml", include_str!("../stages/pod-crash-loop.yaml")),
+    ("pod-image-pull.yaml", include_str!("../stages/pod-image-pull.yaml")),
+    ("pod-not-ready.yaml", include_str!("../stages/pod-not-ready.yaml")),
 ];
 
 /// Writes our stages into the state folder and returns every stage file kwok should load.

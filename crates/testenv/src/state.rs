@@ -87,9 +87,7 @@ pub struct Layout {
 impl Layout {
     /// The layout of `dir`.
     pub fn new(dir: &Path) -> Layout {
-        Layout {
-            dir: dir.to_path_buf(),
-        }
+        Layout { dir: dir.to_path_buf() }
     }
     /// The JSON state file.
     pub fn state_file(&self) -> PathBuf {
@@ -136,10 +134,8 @@ impl Layout {
     pub fn write_state(&self, state: &ClusterState) -> Result<(), TestEnvError> {
         let path = self.state_file();
         let tmp = self.dir.join("state.json.tmp");
-        let text = serde_json::to_string_pretty(state).map_err(|source| TestEnvError::State {
-            path: path.clone(),
-            source,
-        })?;
+        let text = serde_json::to_string_pretty(state)
+            .map_err(|source| TestEnvError::State { path: path.clone(), source })?;
         crate::pki::write_private(&tmp, &text)?;
         std::fs::rename(&tmp, &path).map_err(TestEnvError::io("replacing the state file", &path))
     }

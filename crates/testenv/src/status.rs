@@ -80,11 +80,7 @@ pub async fn gather(cluster: &TestCluster) -> Result<ClusterStatus, TestEnvError
         nodes: Vec::new(),
         total_rss_kib,
     };
-    if status
-        .processes
-        .iter()
-        .any(|p| p.component == crate::components::APISERVER && p.running)
-    {
+    if status.processes.iter().any(|p| p.component == crate::components::APISERVER && p.running) {
         let client = cluster.client().await?;
         if let Ok(info) = client.apiserver_version().await {
             status.served_version = Some(info.git_version);

@@ -17,12 +17,7 @@ pub struct Waiter {
 impl Waiter {
     /// Starts waiting for `what` for at most `timeout`, polling every `interval`.
     pub fn new(what: impl Into<String>, timeout: Duration, interval: Duration) -> Waiter {
-        Waiter {
-            what: what.into(),
-            started: Instant::now(),
-            timeout,
-            interval,
-        }
+        Waiter { what: what.into(), started: Instant::now(), timeout, interval }
     }
 
     /// Sleeps one interval, or fails with the last observation once the deadline passed.
@@ -32,11 +27,7 @@ impl Waiter {
             return Err(TestEnvError::Timeout {
                 what: self.what.clone(),
                 seconds: self.timeout.as_secs(),
-                detail: if last.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {last}")
-                },
+                detail: if last.is_empty() { String::new() } else { format!(": {last}") },
             });
         }
         tokio::time::sleep(self.interval).await;

@@ -367,19 +367,13 @@ pub async fn not_available(
         let slices = slices
             .list(&ListParams::default())
             .await
-            .map_err(TestEnvError::kube(format!(
-                "listing EndpointSlices in {ns}"
-            )))?;
+            .map_err(TestEnvError::kube(format!("listing EndpointSlices in {ns}")))?;
         for s in services
             .list(&ListParams::default())
             .await
             .map_err(TestEnvError::kube(format!("listing Services in {ns}")))?
         {
-            if s.spec
-                .as_ref()
-                .and_then(|s| s.selector.as_ref())
-                .is_none_or(|sel| sel.is_empty())
-            {
+            if s.spec.as_ref().and_then(|s| s.selector.as_ref()).is_none_or(|sel| sel.is_empty()) {
                 continue;
             }
             let svc = name(&s.metadata);
@@ -394,11 +388,7 @@ pub async fn not_available(
         .await
         .map_err(TestEnvError::kube("listing PVCs in shop"))?
     {
-        let phase = p
-            .status
-            .as_ref()
-            .and_then(|s| s.phase.clone())
-            .unwrap_or_default();
+        let phase = p.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default();
         if phase != "Bound" {
             pending.push(format!("PVC {SHOP}/{} is {phase:?}", name(&p.metadata)));
         }

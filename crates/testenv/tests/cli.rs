@@ -22,8 +22,7 @@ fn testcluster(args: &[&str]) -> String {
 
 fn alive(pid: u64) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        !s.rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        !s.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
     })
 }
 
@@ -34,39 +33,15 @@ fn up_status_fault_and_down_through_the_cli() {
     let state: PathBuf = tmp.path().join("cluster");
     let state_arg = state.to_str().unwrap();
 
-    let out = testcluster(&[
-        "up",
-        "--version",
-        "1.36",
-        "--nodes",
-        "2",
-        "--state",
-        state_arg,
-    ]);
-    let kubeconfig = out
-        .lines()
-        .last()
-        .expect("up prints the kubeconfig path last");
-    assert!(
-        Path::new(kubeconfig).is_file(),
-        "{kubeconfig} is not a file"
-    );
-    assert!(
-        std::fs::read_to_string(kubeconfig)
-            .unwrap()
-            .contains("certificate-authority-data")
-    );
+    let out = testcluster(&["up", "--version", "1.36", "--nodes", "2", "--state", state_arg]);
+    let kubeconfig = out.lines().last().expect("up prints the kubeconfig path last");
+    assert!(Path::new(kubeconfig).is_file(), "{kubeconfig} is not a file");
+    assert!(std::fs::read_to_string(kubeconfig).unwrap().contains("certificate-authority-data"));
 
     // The CLI has exited; the cluster runs on.
     let status: serde_json::Value =
         serde_json::from_str(&testcluster(&["status", "--state", state_arg])).unwrap();
-    assert!(
-        status["served_version"]
-            .as_str()
-            .unwrap()
-            .starts_with("v1.36."),
-        "{status}"
-    );
+    assert!(status["served_version"].as_str().unwrap().starts_with("v1.36."), "{status}");
     let processes = status["processes"].as_array().unwrap();
     assert_eq!(processes.len(), 5, "{status}");
     assert!(processes.iter().all(|p| p["running"] == true), "{status}");
@@ -74,23 +49,10 @@ fn up_status_fault_and_down_through_the_cli() {
     assert_eq!(nodes.len(), 2);
     assert!(nodes.iter().all(|n| n["ready"] == true), "{status}");
 
-    let out = testcluster(&[
-        "fault",
-        "pvc-pending",
-        "--name",
-        "cli-claim",
-        "--state",
-        state_arg,
-    ]);
-    assert!(
-        out.contains("PersistentVolumeClaim faults/cli-claim"),
-        "{out}"
-    );
+    let out = testcluster(&["fault", "pvc-pending", "--name", "cli-claim", "--state", state_arg]);
+    assert!(out.contains("PersistentVolumeClaim faults/cli-claim"), "{out}");
 
-    let pids: Vec<u64> = processes
-        .iter()
-        .map(|p| p["pid"].as_u64().unwrap())
-        .collect();
+    let pids: Vec<u64> = processes.iter().map(|p| p["pid"].as_u64().unwrap()).collect();
     let out = testcluster(&["down", "--state", state_arg]);
     assert!(out.starts_with("stopped"), "{out}");
     let left: Vec<u64> = pids.into_iter().filter(|p| alive(*p)).collect();

@@ -10,8 +10,7 @@ use postcheck_testenv::{NodesToMove, TestCluster, UpOptions};
 fn alive(pid: u32) -> bool {
     // A zombie (state Z) is dead too.
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        !s.rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        !s.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
     })
 }
 
@@ -21,14 +20,7 @@ fn node_versions(nodes: &[Node]) -> Vec<(String, String)> {
         .map(|n| {
             (
                 n.metadata.name.clone().unwrap(),
-                n.status
-                    .as_ref()
-                    .unwrap()
-                    .node_info
-                    .as_ref()
-                    .unwrap()
-                    .kubelet_version
-                    .clone(),
+                n.status.as_ref().unwrap().node_info.as_ref().unwrap().kubelet_version.clone(),
             )
         })
         .collect();
@@ -57,11 +49,7 @@ async fn up_on_1_36_then_upgrade_to_1_37_keeps_everything_and_down_leaves_nothin
     // /version says 1.36, and three nodes are Ready.
     let client = cluster.client().await.unwrap();
     let version = client.apiserver_version().await.unwrap();
-    assert!(
-        version.git_version.starts_with("v1.36."),
-        "/version says {}",
-        version.git_version
-    );
+    assert!(version.git_version.starts_with("v1.36."), "/version says {}", version.git_version);
     assert_eq!(format!("v{}", cluster.version()), version.git_version);
     let nodes: Api<Node> = Api::all(client.clone());
     let listed = nodes.list(&ListParams::default()).await.unwrap().items;
@@ -77,11 +65,7 @@ async fn up_on_1_36_then_upgrade_to_1_37_keeps_everything_and_down_leaves_nothin
             .iter()
             .find(|c| c.type_ == "Ready")
             .unwrap();
-        assert_eq!(
-            ready.status, "True",
-            "node {:?} is not Ready",
-            node.metadata.name
-        );
+        assert_eq!(ready.status, "True", "node {:?} is not Ready", node.metadata.name);
     }
     let before_deployments = Api::<Deployment>::all(client.clone())
         .list(&ListParams::default())
@@ -89,12 +73,8 @@ async fn up_on_1_36_then_upgrade_to_1_37_keeps_everything_and_down_leaves_nothin
         .unwrap()
         .items
         .len();
-    let before_services = Api::<Service>::all(client.clone())
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .len();
+    let before_services =
+        Api::<Service>::all(client.clone()).list(&ListParams::default()).await.unwrap().items.len();
     assert!(
         before_deployments >= 4,
         "CoreDNS, web, api and worker at least; got {before_deployments}"
@@ -102,22 +82,15 @@ async fn up_on_1_36_then_upgrade_to_1_37_keeps_everything_and_down_leaves_nothin
 
     // A real upgrade: the control plane restarts on 1.37 over the same etcd; two of three
     // kubelets move.
-    let old_apiserver = cluster
-        .processes()
-        .into_iter()
-        .find(|p| p.component == "kube-apiserver")
-        .unwrap()
-        .pid;
+    let old_apiserver =
+        cluster.processes().into_iter().find(|p| p.component == "kube-apiserver").unwrap().pid;
     let started = std::time::Instant::now();
     cluster
         .upgrade("1.37", NodesToMove::Count(2))
         .await
         .unwrap_or_else(|e| panic!("the upgrade to 1.37 failed: {e}"));
     eprintln!("upgrade took {:.1}s", started.elapsed().as_secs_f64());
-    assert!(
-        !alive(old_apiserver),
-        "the 1.36 kube-apiserver (pid {old_apiserver}) still runs"
-    );
+    assert!(!alive(old_apiserver), "the 1.36 kube-apiserver (pid {old_apiserver}) still runs");
     let client = cluster.client().await.unwrap();
     let version = client.apiserver_version().await.unwrap();
     assert!(
@@ -125,13 +98,7 @@ async fn up_on_1_36_then_upgrade_to_1_37_keeps_everything_and_down_leaves_nothin
         "/version says {} after the upgrade",
         version.git_version
     );
-    assert_eq!(
-        cluster
-            .previous_version()
-            .as_deref()
-            .map(|v| v.starts_with("1.36.")),
-        Some(true)
-    );
+    assert_eq!(cluster.previous_version().as_deref().map(|v| v.starts_with("1.36.")), Some(true));
     let nodes: Api<Node> = Api::all(client.clone());
     let versions = node_versions(&nodes.list(&ListParams::default()).await.unwrap().items);
     let new = format!("v{}", cluster.version());
@@ -155,17 +122,10 @@ async fn up_on_1_36_then_upgrade_to_1_37_keeps_everything_and_down_leaves_nothin
         before_deployments
     );
     assert_eq!(
-        Api::<Service>::all(client.clone())
-            .list(&ListParams::default())
-            .await
-            .unwrap()
-            .items
-            .len(),
+        Api::<Service>::all(client.clone()).list(&ListParams::default()).await.unwrap().items.len(),
         before_services
     );
-    let pending = postcheck_testenv::workloads::not_available(&client, 3)
-        .await
-        .unwrap();
+    let pending = postcheck_testenv::workloads::not_available(&client, 3).await.unwrap();
     assert!(pending.is_empty(), "after the upgrade: {pending:?}");
 
     // The state file says 1.37 too, for a later `attach`.
@@ -175,19 +135,11 @@ async fn up_on_1_36_then_upgrade_to_1_37_keeps_everything_and_down_leaves_nothin
 
     // Down: every recorded pid is gone.
     let pids: Vec<u32> = cluster.processes().iter().map(|p| p.pid).collect();
-    assert_eq!(
-        pids.len(),
-        5,
-        "etcd, apiserver, controller-manager, scheduler, kwok"
-    );
+    assert_eq!(pids.len(), 5, "etcd, apiserver, controller-manager, scheduler, kwok");
     assert!(pids.iter().all(|p| alive(*p)));
     let dir = cluster.state_dir();
     cluster.down().await.unwrap();
     let left: Vec<u32> = pids.into_iter().filter(|p| alive(*p)).collect();
     assert!(left.is_empty(), "still running after down: {left:?}");
-    assert!(
-        !dir.exists(),
-        "the state folder {} was not removed",
-        dir.display()
-    );
+    assert!(!dir.exists(), "the state folder {} was not removed", dir.display());
 }

@@ -22,7 +22,10 @@ impl TerminalProgress {
     pub fn start() -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            bar.set_style(ProgressStyle::with_template("{spinner} gathering {msg} ({elapsed})").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} gathering {msg} ({elapsed})")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
@@ -42,9 +45,15 @@ impl Progress for TerminalProgress {
         let Some(bar) = &self.bar else { return };
         let Ok(mut counts) = self.counts.lock() else { return };
         match event {
-            GatherEvent::Page { source, so_far } => counts.insert(source, format!("{} {so_far}", source.as_str())),
-            GatherEvent::Done { source, outcome: Ok(n) } => counts.insert(source, format!("{} {n} ✓", source.as_str())),
-            GatherEvent::Done { source, outcome: Err(_) } => counts.insert(source, format!("{} ✗", source.as_str())),
+            GatherEvent::Page { source, so_far } => {
+                counts.insert(source, format!("{} {so_far}", source.as_str()))
+            }
+            GatherEvent::Done { source, outcome: Ok(n) } => {
+                counts.insert(source, format!("{} {n} ✓", source.as_str()))
+            }
+            GatherEvent::Done { source, outcome: Err(_) } => {
+                counts.insert(source, format!("{} ✗", source.as_str()))
+            }
         };
         bar.set_message(counts.values().cloned().collect::<Vec<_>>().join(" · "));
     }

@@ -59,12 +59,26 @@ pub(crate) mod sample {
     //! A fixed task for the renderers' snapshot tests.
     use chrono::{TimeZone, Utc};
     use postcheck_model::{
-        CheckItem, Evidence, ItemGroup, ItemKind, ItemPhase, Level, PostCheckSpec, PostCheckTask, TaskMetadata, TaskPhase,
-        TaskStatus,
+        CheckItem, Evidence, ItemGroup, ItemKind, ItemPhase, Level, PostCheckSpec, PostCheckTask,
+        TaskMetadata, TaskPhase, TaskStatus,
     };
 
-    fn item(name: &str, group: ItemGroup, phase: ItemPhase, message: &str, evidence: Vec<Evidence>) -> CheckItem {
-        CheckItem { name: name.into(), kind: ItemKind::Exception, group, level: Level::Fatal, phase, message: message.into(), evidence }
+    fn item(
+        name: &str,
+        group: ItemGroup,
+        phase: ItemPhase,
+        message: &str,
+        evidence: Vec<Evidence>,
+    ) -> CheckItem {
+        CheckItem {
+            name: name.into(),
+            kind: ItemKind::Exception,
+            group,
+            level: Level::Fatal,
+            phase,
+            message: message.into(),
+            evidence,
+        }
     }
 
     /// A failed task: one item failed with evidence, one could not run, one skipped.
@@ -72,16 +86,38 @@ pub(crate) mod sample {
         let started = Utc.with_ymd_and_hms(2026, 11, 29, 5, 0, 0).unwrap();
         let finished = started + chrono::Duration::milliseconds(412);
         let items = vec![
-            item("cluster-version", ItemGroup::MasterCheck, ItemPhase::Success, "the API server reports v1.37.2, the target v1.37", vec![]),
+            item(
+                "cluster-version",
+                ItemGroup::MasterCheck,
+                ItemPhase::Success,
+                "the API server reports v1.37.2, the target v1.37",
+                vec![],
+            ),
             item(
                 "node-ready",
                 ItemGroup::NodeCheck,
                 ItemPhase::Failed,
                 "1 of 3 node(s) not Ready (tolerance 0)",
-                vec![Evidence::cluster("Node", "kwok-node-1", "Ready is Unknown (NodeStatusUnknown: Kubelet stopped posting node status.)")],
+                vec![Evidence::cluster(
+                    "Node",
+                    "kwok-node-1",
+                    "Ready is Unknown (NodeStatusUnknown: Kubelet stopped posting node status.)",
+                )],
             ),
-            item("control-plane", ItemGroup::MasterCheck, ItemPhase::Error, "could not run: the kube-system Leases could not be read: forbidden: leases is forbidden", vec![]),
-            item("node-inventory", ItemGroup::NodeCheck, ItemPhase::Skipped, "no baseline was given", vec![]),
+            item(
+                "control-plane",
+                ItemGroup::MasterCheck,
+                ItemPhase::Error,
+                "could not run: the kube-system Leases could not be read: forbidden: leases is forbidden",
+                vec![],
+            ),
+            item(
+                "node-inventory",
+                ItemGroup::NodeCheck,
+                ItemPhase::Skipped,
+                "no baseline was given",
+                vec![],
+            ),
         ];
         PostCheckTask::new(
             TaskMetadata { uid: "0b9f2d8e-5c1a-4e7b-9f3d-2a6c8e1b4d70".into(), creation_timestamp: Some(started), update_timestamp: Some(finished) },
@@ -114,7 +150,9 @@ mod tests {
     #[test]
     fn yaml_output_reads_back_as_the_same_task() {
         let task = sample::failed_task();
-        let back: PostCheckTask = serde_yaml_ng::from_str(&render(&task, Format::Yaml, Style::default()).unwrap()).unwrap();
+        let back: PostCheckTask =
+            serde_yaml_ng::from_str(&render(&task, Format::Yaml, Style::default()).unwrap())
+                .unwrap();
         assert_eq!(back, task);
     }
 }

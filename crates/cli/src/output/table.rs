@@ -9,7 +9,9 @@ use super::Style;
 /// Renders the verdict line and the item table.
 pub fn render(task: &PostCheckTask, style: Style) -> String {
     let status = &task.status;
-    let paint = |text: String, colour: Color| if style.colour { Cell::new(text).fg(colour) } else { Cell::new(text) };
+    let paint = |text: String, colour: Color| {
+        if style.colour { Cell::new(text).fg(colour) } else { Cell::new(text) }
+    };
     let verdict_colour = match status.phase {
         TaskPhase::Success => Color::Green,
         TaskPhase::Failed => Color::Red,
@@ -17,11 +19,18 @@ pub fn render(task: &PostCheckTask, style: Style) -> String {
         TaskPhase::Running => Color::Yellow,
     };
     let phase = status.phase.as_str();
-    let verdict = if style.colour { format!("\x1b[1m{}\x1b[0m", ansi(phase, verdict_colour)) } else { phase.to_owned() };
+    let verdict = if style.colour {
+        format!("\x1b[1m{}\x1b[0m", ansi(phase, verdict_colour))
+    } else {
+        phase.to_owned()
+    };
     let (ok, failed, error, skipped) = status.counts();
     let mut out = format!("Verdict: {verdict}: {}\n", status.message.as_deref().unwrap_or(""));
-    let took = status.duration_ms.map(|ms| format!(" in {:.1}s", ms as f64 / 1000.0)).unwrap_or_default();
-    out.push_str(&format!("{ok} passed, {failed} failed, {error} could not run, {skipped} skipped{took}\n"));
+    let took =
+        status.duration_ms.map(|ms| format!(" in {:.1}s", ms as f64 / 1000.0)).unwrap_or_default();
+    out.push_str(&format!(
+        "{ok} passed, {failed} failed, {error} could not run, {skipped} skipped{took}\n"
+    ));
     if status.items_status.is_empty() {
         return out;
     }

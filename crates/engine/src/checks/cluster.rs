@@ -25,7 +25,9 @@ pub fn cluster_version(ctx: &CheckContext) -> Finding {
     };
     let actual = match Version::parse(reported) {
         Ok(v) => v,
-        Err(e) => return Finding::error(format!("the API server's version could not be read: {e}")),
+        Err(e) => {
+            return Finding::error(format!("the API server's version could not be read: {e}"));
+        }
     };
     let evidence = |why: String| vec![Evidence::cluster("APIServer", "kube-apiserver", why)];
     let on_target = ctx.spec.target.as_ref().map(|t| actual.satisfies(t));
@@ -37,7 +39,11 @@ pub fn cluster_version(ctx: &CheckContext) -> Finding {
     }
     if let Some(source) = &ctx.spec.source {
         // A revision-only upgrade (v1.19.16-r0 to -r80) does not change Kubernetes' version.
-        let same_kubernetes = ctx.spec.target.as_ref().is_some_and(|t| t.triple() == source.triple() && t.patch.is_some());
+        let same_kubernetes = ctx
+            .spec
+            .target
+            .as_ref()
+            .is_some_and(|t| t.triple() == source.triple() && t.patch.is_some());
         if actual.satisfies(source) && on_target != Some(true) && !same_kubernetes {
             return Finding::fail(
                 format!("the API server reports {reported}: still on the source version {source}"),
@@ -46,8 +52,12 @@ pub fn cluster_version(ctx: &CheckContext) -> Finding {
         }
     }
     match &ctx.spec.target {
-        Some(target) => Finding::pass(format!("the API server reports {reported}, the target {target}")),
-        None => Finding::pass(format!("the API server reports {reported} (no target version given)")),
+        Some(target) => {
+            Finding::pass(format!("the API server reports {reported}, the target {target}"))
+        }
+        None => {
+            Finding::pass(format!("the API server reports {reported} (no target version given)"))
+        }
     }
 }
 
@@ -60,11 +70,15 @@ pub fn apiserver_health(ctx: &CheckContext) -> Finding {
     let evidence: Vec<Evidence> = checks
         .iter()
         .filter(|c| !c.ok)
-        .map(|c| Evidence::cluster("HealthCheck", format!("{}/{}", c.endpoint, c.name), c.detail.clone()))
+        .map(|c| {
+            Evidence::cluster("HealthCheck", format!("{}/{}", c.endpoint, c.name), c.detail.clone())
+        })
         .collect();
-    Finding::from_evidence(evidence, format!("all {} checks of /readyz and /livez are ok", checks.len()), |n| {
-        format!("{n} API server health check(s) failing")
-    })
+    Finding::from_evidence(
+        evidence,
+        format!("all {} checks of /readyz and /livez are ok", checks.len()),
+        |n| format!("{n} API server health check(s) failing"),
+    )
 }
 
 /// `control-plane`: controller-manager and scheduler hold recently renewed Leases;
@@ -77,30 +91,58 @@ pub fn control_plane(ctx: &CheckContext) -> Finding {
 
     let leases: Vec<_> = LEADERS
         .iter()
-        .map(|name| (*name, snapshot.lease_list().iter().find(|l| l.namespace == "kube-system" && l.name == *name)))
+        .map(|name| {
+            (
+                *name,
+                snapshot
+                    .lease_list()
+                    .iter()
+                    .find(|l| l.namespace == "kube-system" && l.name == *name),
+            )
+        })
         .collect();
     let any_lease = leases.iter().any(|(_, l)| l.is_some());
     for (name, lease) in &leases {
         let Some(lease) = lease else {
             if any_lease {
-                evidence.push(Evidence::namespaced("Lease", "kube-system", *name, format!("absent: {name} holds no leader Lease")));
+                evidence.push(Evidence::namespaced(
+                    "Lease",
+                    "kube-system",
+                    *name,
+                    format!("absent: {name} holds no leader Lease"),
+                ));
             }
             continue;
         };
         let holder = lease.holder.as_deref().unwrap_or("");
-        let limit = Duration::seconds(i64::from(lease.duration_seconds.unwrap_or(15)) + LEASE_SLACK_SECONDS);
+        let limit = Duration::seconds(
+            i64::from(lease.duration_seconds.unwrap_or(15)) + LEASE_SLACK_SECONDS,
+        );
         match lease.renew_time {
-            _ if holder.is_empty() => {
-                evidence.push(Evidence::namespaced("Lease", "kube-system", *name, "has no holder: no leader is elected"))
-            }
-            None => evidence.push(Evidence::namespaced("Lease", "kube-system", *name, "was never renewed")),
+            _ if holder.is_empty() => evidence.push(Evidence::namespaced(
+                "Lease",
+                "kube-system",
+                *name,
+                "has no holder: no leader is elected",
+            )),
+            None => evidence.push(Evidence::namespaced(
+                "Lease",
+                "kube-system",
+                *name,
+                "was never renewed",
+            )),
             Some(renewed) if now - renewed > limit => evidence.push(Evidence::namespaced(
                 "Lease",
                 "kube-system",
                 *name,
-                format!("last renewed {}s before the check by {holder}: its leader is gone", (now - renewed).num_seconds()),
+                format!(
+                    "last renewed {}s before the check by {holder}: its leader is gone",
+                    (now - renewed).num_seconds()
+                ),
             )),
-            Some(renewed) => notes.push(format!("{name} renewed {}s ago", (now - renewed).num_seconds().max(0))),
+            Some(renewed) => {
+                notes.push(format!("{name} renewed {}s ago", (now - renewed).num_seconds().max(0)))
+            }
         }
     }
 
@@ -121,7 +163,10 @@ pub fn control_plane(ctx: &CheckContext) -> Finding {
                 if let Ok(v) = Version::parse(tag)
                     && !v.satisfies(target)
                 {
-                    why.push(format!("container {} runs {}, not the target {target}", c.name, c.image));
+                    why.push(format!(
+                        "container {} runs {}, not the target {target}",
+                        c.name, c.image
+                    ));
                 }
             }
         }
@@ -134,7 +179,9 @@ pub fn control_plane(ctx: &CheckContext) -> Finding {
     }
 
     if !any_lease && pods.is_empty() {
-        return Finding::skip("the control plane is not visible here (no leader Leases, no control-plane pods in kube-system)");
+        return Finding::skip(
+            "the control plane is not visible here (no leader Leases, no control-plane pods in kube-system)",
+        );
     }
     Finding::from_evidence(evidence, format!("control plane alive: {}", notes.join(", ")), |n| {
         format!("{n} control-plane component(s) not healthy")
@@ -153,18 +200,34 @@ mod tests {
     use crate::snapshot::Snapshot;
 
     fn spec(source: Option<&str>, target: Option<&str>) -> CheckSpec {
-        CheckSpec { source: source.map(|s| s.parse().unwrap()), target: target.map(|s| s.parse().unwrap()) }
+        CheckSpec {
+            source: source.map(|s| s.parse().unwrap()),
+            target: target.map(|s| s.parse().unwrap()),
+        }
     }
 
-    fn version_item(server: &str, source: Option<&str>, target: Option<&str>) -> postcheck_model::CheckItem {
-        run("cluster-version", &Snapshot::test().version(server), None, &spec(source, target), &Policy::default())
+    fn version_item(
+        server: &str,
+        source: Option<&str>,
+        target: Option<&str>,
+    ) -> postcheck_model::CheckItem {
+        run(
+            "cluster-version",
+            &Snapshot::test().version(server),
+            None,
+            &spec(source, target),
+            &Policy::default(),
+        )
     }
 
     #[test]
     fn the_api_server_on_the_target_passes_whatever_the_patch_or_revision() {
         assert_eq!(version_item("v1.37.2", Some("v1.36"), Some("v1.37")).phase, ItemPhase::Success);
         assert_eq!(version_item("v1.37.2", None, Some("v1.37.2-r0")).phase, ItemPhase::Success);
-        assert_eq!(version_item("v1.37.2-eks-a737599", None, Some("v1.37.2")).phase, ItemPhase::Success);
+        assert_eq!(
+            version_item("v1.37.2-eks-a737599", None, Some("v1.37.2")).phase,
+            ItemPhase::Success
+        );
     }
 
     #[test]
@@ -172,7 +235,11 @@ mod tests {
         let item = version_item("v1.36.3", Some("v1.36.3"), Some("v1.37.2"));
         assert_eq!(item.phase, ItemPhase::Failed);
         assert_eq!(named(&item), ["kube-apiserver"]);
-        assert!(item.message.contains("v1.36.3") && item.message.contains("v1.37.2"), "{}", item.message);
+        assert!(
+            item.message.contains("v1.36.3") && item.message.contains("v1.37.2"),
+            "{}",
+            item.message
+        );
         assert_eq!(version_item("v1.37.1", None, Some("v1.37.2")).phase, ItemPhase::Failed);
     }
 
@@ -181,7 +248,10 @@ mod tests {
         assert_eq!(version_item("v1.36.3", Some("v1.36"), None).phase, ItemPhase::Failed);
         assert_eq!(version_item("v1.37.2", Some("v1.36"), None).phase, ItemPhase::Success);
         // A CCE revision-only upgrade keeps Kubernetes' version.
-        assert_eq!(version_item("v1.19.16", Some("v1.19.16-r0"), Some("v1.19.16-r80")).phase, ItemPhase::Success);
+        assert_eq!(
+            version_item("v1.19.16", Some("v1.19.16-r0"), Some("v1.19.16-r80")).phase,
+            ItemPhase::Success
+        );
     }
 
     #[test]
@@ -192,11 +262,18 @@ mod tests {
     #[test]
     fn a_failing_readyz_check_is_named() {
         let snapshot = Snapshot::test().health_failed("readyz", "etcd", "failed: reason withheld");
-        let item = run("apiserver-health", &snapshot, None, &CheckSpec::default(), &Policy::default());
+        let item =
+            run("apiserver-health", &snapshot, None, &CheckSpec::default(), &Policy::default());
         assert_eq!(item.phase, ItemPhase::Failed);
         assert_eq!(named(&item), ["readyz/etcd"]);
         assert_eq!(item.evidence[0].reason, "failed: reason withheld");
-        let healthy = run("apiserver-health", &Snapshot::test(), None, &CheckSpec::default(), &Policy::default());
+        let healthy = run(
+            "apiserver-health",
+            &Snapshot::test(),
+            None,
+            &CheckSpec::default(),
+            &Policy::default(),
+        );
         assert_eq!(healthy.phase, ItemPhase::Success);
     }
 
@@ -211,9 +288,17 @@ mod tests {
 
     #[test]
     fn fresh_leases_pass_and_a_managed_control_plane_is_skipped() {
-        let item = run("control-plane", &Snapshot::test(), None, &CheckSpec::default(), &Policy::default());
+        let item = run(
+            "control-plane",
+            &Snapshot::test(),
+            None,
+            &CheckSpec::default(),
+            &Policy::default(),
+        );
         assert_eq!(item.phase, ItemPhase::Success, "{}", item.message);
-        let hidden = Snapshot::test().without_lease("kube-scheduler").without_lease("kube-controller-manager");
+        let hidden = Snapshot::test()
+            .without_lease("kube-scheduler")
+            .without_lease("kube-controller-manager");
         let item = run("control-plane", &hidden, None, &CheckSpec::default(), &Policy::default());
         assert_eq!(item.phase, ItemPhase::Skipped);
     }
@@ -229,9 +314,21 @@ mod tests {
     #[test]
     fn visible_control_plane_pods_must_run_the_target_version() {
         let snapshot = Snapshot::test()
-            .pod(PodFixture::running("kube-system", "kube-apiserver-m1").label("component", "kube-apiserver").image("registry.k8s.io/kube-apiserver:v1.37.2"))
-            .pod(PodFixture::running("kube-system", "kube-scheduler-m1").label("component", "kube-scheduler").image("registry.k8s.io/kube-scheduler:v1.36.3"))
-            .pod(PodFixture::running("kube-system", "kube-controller-manager-m1").label("component", "kube-controller-manager").not_ready());
+            .pod(
+                PodFixture::running("kube-system", "kube-apiserver-m1")
+                    .label("component", "kube-apiserver")
+                    .image("registry.k8s.io/kube-apiserver:v1.37.2"),
+            )
+            .pod(
+                PodFixture::running("kube-system", "kube-scheduler-m1")
+                    .label("component", "kube-scheduler")
+                    .image("registry.k8s.io/kube-scheduler:v1.36.3"),
+            )
+            .pod(
+                PodFixture::running("kube-system", "kube-controller-manager-m1")
+                    .label("component", "kube-controller-manager")
+                    .not_ready(),
+            );
         let item = run("control-plane", &snapshot, None, &target("v1.37"), &Policy::default());
         assert_eq!(item.phase, ItemPhase::Failed);
         assert_eq!(named(&item), ["kube-scheduler-m1", "kube-controller-manager-m1"]);

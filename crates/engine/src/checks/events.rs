@@ -35,14 +35,20 @@ pub fn events(ctx: &CheckContext) -> Finding {
     let since = ctx.baseline.map(|b| b.taken_at);
     let mut groups: BTreeMap<(&str, &str, &str, &str), (i64, &str)> = BTreeMap::new();
     for e in ctx.snapshot.event_list() {
-        if excluded(ctx.policy, &e.namespace, &e.name) || since.is_some_and(|s| e.last_seen.is_some_and(|l| l < s)) {
+        if excluded(ctx.policy, &e.namespace, &e.name)
+            || since.is_some_and(|s| e.last_seen.is_some_and(|l| l < s))
+        {
             continue;
         }
-        let entry = groups.entry((e.namespace.as_str(), e.kind.as_str(), e.name.as_str(), e.reason.as_str())).or_insert((0, ""));
+        let entry = groups
+            .entry((e.namespace.as_str(), e.kind.as_str(), e.name.as_str(), e.reason.as_str()))
+            .or_insert((0, ""));
         entry.0 += i64::from(e.count.max(1));
         entry.1 = &e.message;
     }
-    let window = since.map(|s| format!(" since the baseline ({})", s.format("%Y-%m-%d %H:%M:%SZ"))).unwrap_or_default();
+    let window = since
+        .map(|s| format!(" since the baseline ({})", s.format("%Y-%m-%d %H:%M:%SZ")))
+        .unwrap_or_default();
     if groups.is_empty() {
         return Finding::pass(format!("no Warning event{window}"));
     }
@@ -55,11 +61,18 @@ pub fn events(ctx: &CheckContext) -> Finding {
         .take(MAX_GROUPS)
         .map(|((ns, kind, name, reason), (count, message))| {
             let text = format!("{reason} ×{count}: {message}");
-            if ns.is_empty() { Evidence::cluster(kind, name, text) } else { Evidence::namespaced(kind, ns, name, text) }
+            if ns.is_empty() {
+                Evidence::cluster(kind, name, text)
+            } else {
+                Evidence::namespaced(kind, ns, name, text)
+            }
         })
         .collect();
     let level = if serious { Level::Warning } else { Level::Info };
-    Finding { level: Some(level), ..Finding::fail(format!("{total} object(s) had Warning events{window}"), evidence) }
+    Finding {
+        level: Some(level),
+        ..Finding::fail(format!("{total} object(s) had Warning events{window}"), evidence)
+    }
 }
 
 #[cfg(test)]
@@ -74,7 +87,10 @@ mod tests {
 
     #[test]
     fn no_warning_event_passes() {
-        assert_eq!(run("events", &Snapshot::test(), None, &target("v1.37"), &Policy::default()).phase, ItemPhase::Success);
+        assert_eq!(
+            run("events", &Snapshot::test(), None, &target("v1.37"), &Policy::default()).phase,
+            ItemPhase::Success
+        );
     }
 
     #[test]

@@ -30,7 +30,9 @@ pub fn apiservices(ctx: &CheckContext) -> Finding {
         }
         graded.push(!was_down, Evidence::cluster("APIService", &a.name, reason));
     }
-    graded.finding(format!("{} APIService(s) Available", all.len()), |f, w| format!("{} APIService(s) not Available{}", f + w, already(w)))
+    graded.finding(format!("{} APIService(s) Available", all.len()), |f, w| {
+        format!("{} APIService(s) not Available{}", f + w, already(w))
+    })
 }
 
 /// Why `service` cannot answer, or `None` when it has a ready endpoint.
@@ -43,27 +45,39 @@ fn unreachable(snapshot: &Snapshot, service: &ServiceRef) -> Option<String> {
 }
 
 fn describe(w: &Webhook) -> String {
-    if w.owner_kind == "CustomResourceDefinition" { "conversion webhook".into() } else { format!("webhook {} (failurePolicy: Fail)", w.name) }
+    if w.owner_kind == "CustomResourceDefinition" {
+        "conversion webhook".into()
+    } else {
+        format!("webhook {} (failurePolicy: Fail)", w.name)
+    }
 }
 
 /// `webhooks`: no fail-closed webhook calls a Service without a ready endpoint.
 pub fn webhooks(ctx: &CheckContext) -> Finding {
     let baseline = ctx.baseline.filter(|b| b.webhooks.ok().is_some() && b.services.ok().is_some());
     let mut graded = Graded::default();
-    let closed: Vec<&Webhook> = ctx.snapshot.webhook_list().iter().filter(|w| w.fails_closed).collect();
+    let closed: Vec<&Webhook> =
+        ctx.snapshot.webhook_list().iter().filter(|w| w.fails_closed).collect();
     for w in &closed {
         let Some(why) = unreachable(ctx.snapshot, &w.service) else { continue };
-        let was_down = baseline.is_some_and(|b| b.webhook_list().iter().any(|o| o == *w) && unreachable(b, &w.service).is_some());
-        let blocks = if w.owner_kind == "CustomResourceDefinition" { "requests for these resources fail" } else { "the requests it intercepts are rejected" };
+        let was_down = baseline.is_some_and(|b| {
+            b.webhook_list().iter().any(|o| o == *w) && unreachable(b, &w.service).is_some()
+        });
+        let blocks = if w.owner_kind == "CustomResourceDefinition" {
+            "requests for these resources fail"
+        } else {
+            "the requests it intercepts are rejected"
+        };
         let mut reason = format!("{}: {why}; {blocks}", describe(w));
         if was_down {
             reason.push_str("; already so in the baseline");
         }
         graded.push(!was_down, Evidence::cluster(&w.owner_kind, &w.owner_name, reason));
     }
-    graded.finding(format!("{} fail-closed webhook(s) have a ready endpoint", closed.len()), |f, w| {
-        format!("{} fail-closed webhook(s) cannot be called{}", f + w, already(w))
-    })
+    graded.finding(
+        format!("{} fail-closed webhook(s) have a ready endpoint", closed.len()),
+        |f, w| format!("{} fail-closed webhook(s) cannot be called{}", f + w, already(w)),
+    )
 }
 
 #[cfg(test)]
@@ -77,12 +91,23 @@ mod tests {
     #[test]
     fn an_unavailable_apiservice_is_named_with_its_reason() {
         let ok = Snapshot::test().api_service("v1.apps", None, true);
-        assert_eq!(run("apiservices", &ok, None, &target("v1.37"), &Policy::default()).phase, ItemPhase::Success);
-        let now = ok.clone().api_service("v1beta1.metrics.k8s.io", Some(("monitoring", "metrics-gone")), false);
+        assert_eq!(
+            run("apiservices", &ok, None, &target("v1.37"), &Policy::default()).phase,
+            ItemPhase::Success
+        );
+        let now = ok.clone().api_service(
+            "v1beta1.metrics.k8s.io",
+            Some(("monitoring", "metrics-gone")),
+            false,
+        );
         let item = run("apiservices", &now, Some(&ok), &target("v1.37"), &Policy::default());
         assert_eq!((item.phase, item.level), (ItemPhase::Failed, Level::Fatal));
         assert_eq!(named(&item), ["v1beta1.metrics.k8s.io"]);
-        assert!(item.evidence[0].reason.contains("MissingEndpoints") && item.evidence[0].reason.contains("monitoring/metrics-gone"), "{item:?}");
+        assert!(
+            item.evidence[0].reason.contains("MissingEndpoints")
+                && item.evidence[0].reason.contains("monitoring/metrics-gone"),
+            "{item:?}"
+        );
         let known = run("apiservices", &now, Some(&now), &target("v1.37"), &Policy::default());
         assert_eq!(known.level, Level::Warning);
     }
@@ -91,9 +116,20 @@ mod tests {
     fn a_fail_closed_webhook_without_endpoints_is_fatal_an_ignore_one_is_not() {
         let now = Snapshot::test()
             .service("webhooks", "admission-gone", 0)
-            .webhook("ValidatingWebhookConfiguration", "admission-gone", true, ("webhooks", "admission-gone"))
-            .webhook("MutatingWebhookConfiguration", "best-effort", false, ("webhooks", "admission-gone"));
-        let item = run("webhooks", &now, Some(&Snapshot::test()), &target("v1.37"), &Policy::default());
+            .webhook(
+                "ValidatingWebhookConfiguration",
+                "admission-gone",
+                true,
+                ("webhooks", "admission-gone"),
+            )
+            .webhook(
+                "MutatingWebhookConfiguration",
+                "best-effort",
+                false,
+                ("webhooks", "admission-gone"),
+            );
+        let item =
+            run("webhooks", &now, Some(&Snapshot::test()), &target("v1.37"), &Policy::default());
         assert_eq!((item.phase, item.level), (ItemPhase::Failed, Level::Fatal));
         assert_eq!(named(&item), ["admission-gone"]);
         assert!(item.evidence[0].reason.contains("has no ready endpoint"), "{item:?}");
@@ -101,17 +137,43 @@ mod tests {
 
     #[test]
     fn a_conversion_webhook_whose_service_is_gone_is_reported() {
-        let now = Snapshot::test().webhook("CustomResourceDefinition", "widgets.example.com", true, ("widgets", "converter"));
+        let now = Snapshot::test().webhook(
+            "CustomResourceDefinition",
+            "widgets.example.com",
+            true,
+            ("widgets", "converter"),
+        );
         let item = run("webhooks", &now, None, &target("v1.37"), &Policy::default());
         assert_eq!(named(&item), ["widgets.example.com"]);
-        assert!(item.evidence[0].reason.starts_with("conversion webhook: its Service widgets/converter does not exist"), "{item:?}");
+        assert!(
+            item.evidence[0]
+                .reason
+                .starts_with("conversion webhook: its Service widgets/converter does not exist"),
+            "{item:?}"
+        );
     }
 
     #[test]
     fn a_webhook_already_broken_in_the_baseline_is_a_warning_and_a_working_one_passes() {
-        let broken = Snapshot::test().service("w", "svc", 0).webhook("ValidatingWebhookConfiguration", "old", true, ("w", "svc"));
-        assert_eq!(run("webhooks", &broken, Some(&broken), &target("v1.37"), &Policy::default()).level, Level::Warning);
-        let working = Snapshot::test().service("w", "svc", 1).webhook("ValidatingWebhookConfiguration", "old", true, ("w", "svc"));
-        assert_eq!(run("webhooks", &working, None, &target("v1.37"), &Policy::default()).phase, ItemPhase::Success);
+        let broken = Snapshot::test().service("w", "svc", 0).webhook(
+            "ValidatingWebhookConfiguration",
+            "old",
+            true,
+            ("w", "svc"),
+        );
+        assert_eq!(
+            run("webhooks", &broken, Some(&broken), &target("v1.37"), &Policy::default()).level,
+            Level::Warning
+        );
+        let working = Snapshot::test().service("w", "svc", 1).webhook(
+            "ValidatingWebhookConfiguration",
+            "old",
+            true,
+            ("w", "svc"),
+        );
+        assert_eq!(
+            run("webhooks", &working, None, &target("v1.37"), &Policy::default()).phase,
+            ItemPhase::Success
+        );
     }
 }

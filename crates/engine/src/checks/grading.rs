@@ -37,7 +37,11 @@ impl Graded {
 
     /// `pass(ok)` when empty; otherwise a failure at Fatal level when any evidence is Fatal
     /// (the Fatal evidence first), else at Warning level.
-    pub fn finding(self, ok: impl Into<String>, bad: impl FnOnce(usize, usize) -> String) -> Finding {
+    pub fn finding(
+        self,
+        ok: impl Into<String>,
+        bad: impl FnOnce(usize, usize) -> String,
+    ) -> Finding {
         let (fatal, warning) = (self.fatal.len(), self.warning.len());
         if fatal + warning == 0 {
             return Finding::pass(ok);
@@ -51,7 +55,11 @@ impl Graded {
 
 /// ` (2 already before the upgrade)` when some of the findings predate it.
 pub fn already(warning: usize) -> String {
-    if warning == 0 { String::new() } else { format!(" ({warning} already before the upgrade or minor)") }
+    if warning == 0 {
+        String::new()
+    } else {
+        format!(" ({warning} already before the upgrade or minor)")
+    }
 }
 
 #[cfg(test)]

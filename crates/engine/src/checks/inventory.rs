@@ -39,7 +39,11 @@ pub fn node_inventory(ctx: &CheckContext) -> Finding {
     let mut compared = 0;
     for before in baseline.node_list().iter().filter(|n| !ctx.policy.excludes_node(n)) {
         let Some(after) = now.find_node(&before.name) else {
-            evidence.push(Evidence::cluster("Node", &before.name, "gone: in the baseline, absent now"));
+            evidence.push(Evidence::cluster(
+                "Node",
+                &before.name,
+                "gone: in the baseline, absent now",
+            ));
             continue;
         };
         compared += 1;
@@ -53,7 +57,8 @@ pub fn node_inventory(ctx: &CheckContext) -> Finding {
         if !lost.is_empty() {
             why.push(format!("label(s) lost: {}", lost.join(", ")));
         }
-        let had: BTreeSet<(&str, &str)> = before.taints.iter().map(|t| (t.key.as_str(), t.effect.as_str())).collect();
+        let had: BTreeSet<(&str, &str)> =
+            before.taints.iter().map(|t| (t.key.as_str(), t.effect.as_str())).collect();
         let new: Vec<String> = after
             .taints
             .iter()
@@ -87,7 +92,9 @@ mod tests {
     use crate::snapshot::Snapshot;
 
     fn before() -> Snapshot {
-        Snapshot::test().version("v1.36.3").nodes(["n1", "n2", "n3"].map(|n| NodeFixture::ready(n).kubelet("v1.36.3")))
+        Snapshot::test()
+            .version("v1.36.3")
+            .nodes(["n1", "n2", "n3"].map(|n| NodeFixture::ready(n).kubelet("v1.36.3")))
     }
 
     fn item(now: &Snapshot) -> postcheck_model::CheckItem {
@@ -110,8 +117,16 @@ mod tests {
         let item = item(&now);
         assert_eq!(item.phase, ItemPhase::Failed);
         assert_eq!(named(&item), ["n1", "n2", "n3"]);
-        assert!(item.evidence[0].reason.contains("label(s) lost: topology.kubernetes.io/zone=zone-a"), "{}", item.evidence[0].reason);
-        assert!(item.evidence[1].reason.contains("new taint(s): dedicated:NoSchedule"), "{}", item.evidence[1].reason);
+        assert!(
+            item.evidence[0].reason.contains("label(s) lost: topology.kubernetes.io/zone=zone-a"),
+            "{}",
+            item.evidence[0].reason
+        );
+        assert!(
+            item.evidence[1].reason.contains("new taint(s): dedicated:NoSchedule"),
+            "{}",
+            item.evidence[1].reason
+        );
         assert!(item.evidence[2].reason.starts_with("gone"));
     }
 

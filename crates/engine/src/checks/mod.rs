@@ -86,7 +86,11 @@ impl Finding {
     }
 
     /// `pass(ok)` when there is no evidence, else `fail(bad, evidence)`.
-    pub fn from_evidence(evidence: Vec<Evidence>, ok: impl Into<String>, bad: impl FnOnce(usize) -> String) -> Self {
+    pub fn from_evidence(
+        evidence: Vec<Evidence>,
+        ok: impl Into<String>,
+        bad: impl FnOnce(usize) -> String,
+    ) -> Self {
         if evidence.is_empty() { Self::pass(ok) } else { Self::fail(bad(evidence.len()), evidence) }
     }
 }
@@ -368,7 +372,9 @@ fn run_one(def: &CheckDef, ctx: &CheckContext) -> Finding {
     }
     if def.uses_baseline {
         let Some(baseline) = ctx.baseline else {
-            return Finding::skip("no baseline was given (postcheck baseline records one before the upgrade)");
+            return Finding::skip(
+                "no baseline was given (postcheck baseline records one before the upgrade)",
+            );
         };
         for source in def.needs {
             if let Err(why) = baseline.availability(*source) {
@@ -385,7 +391,13 @@ pub(crate) mod testing {
     use super::*;
 
     /// Runs the catalogue entry `name` on `snapshot` with the given baseline, spec and policy.
-    pub fn run(name: &str, snapshot: &Snapshot, baseline: Option<&Snapshot>, spec: &CheckSpec, policy: &Policy) -> CheckItem {
+    pub fn run(
+        name: &str,
+        snapshot: &Snapshot,
+        baseline: Option<&Snapshot>,
+        spec: &CheckSpec,
+        policy: &Policy,
+    ) -> CheckItem {
         let def = find(name).unwrap_or_else(|| panic!("no check {name}"));
         let ctx = CheckContext { snapshot, baseline, spec, policy };
         def.item(run_one(def, &ctx))
@@ -412,7 +424,10 @@ mod tests {
     fn names_are_unique_kebab_case() {
         let mut names: Vec<_> = catalogue().iter().map(|c| c.name).collect();
         for n in &names {
-            assert!(n.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{n} is not kebab-case");
+            assert!(
+                n.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{n} is not kebab-case"
+            );
         }
         names.sort();
         names.dedup();
@@ -421,14 +436,24 @@ mod tests {
 
     #[test]
     fn a_forbidden_list_fails_only_the_items_that_need_it() {
-        let snapshot = Snapshot::test()
-            .node(NodeFixture::ready("n1"))
-            .unavailable(Source::Leases, 403, "leases.coordination.k8s.io is forbidden");
-        let items = judge(&CheckContext { snapshot: &snapshot, baseline: None, spec: &CheckSpec::default(), policy: &Policy::default() });
+        let snapshot = Snapshot::test().node(NodeFixture::ready("n1")).unavailable(
+            Source::Leases,
+            403,
+            "leases.coordination.k8s.io is forbidden",
+        );
+        let items = judge(&CheckContext {
+            snapshot: &snapshot,
+            baseline: None,
+            spec: &CheckSpec::default(),
+            policy: &Policy::default(),
+        });
         let control = items.iter().find(|i| i.name == "control-plane").unwrap();
         assert_eq!(control.phase, ItemPhase::Error);
         assert!(control.message.contains("forbidden"), "{}", control.message);
-        let others: Vec<_> = items.iter().filter(|i| i.name != "control-plane" && i.phase == ItemPhase::Error).collect();
+        let others: Vec<_> = items
+            .iter()
+            .filter(|i| i.name != "control-plane" && i.phase == ItemPhase::Error)
+            .collect();
         assert!(others.is_empty(), "{others:?}");
     }
 
@@ -443,7 +468,13 @@ mod tests {
 
     #[test]
     fn baseline_checks_skip_without_a_baseline() {
-        let item = run("node-inventory", &Snapshot::test(), None, &CheckSpec::default(), &Policy::default());
+        let item = run(
+            "node-inventory",
+            &Snapshot::test(),
+            None,
+            &CheckSpec::default(),
+            &Policy::default(),
+        );
         assert_eq!(item.phase, ItemPhase::Skipped);
     }
 }

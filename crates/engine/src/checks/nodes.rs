@@ -8,7 +8,8 @@ use crate::policy::NodeVersionPolicy;
 use crate::snapshot::Node;
 
 /// The conditions that must not be `True`.
-const PRESSURES: [&str; 4] = ["MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable"];
+const PRESSURES: [&str; 4] =
+    ["MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable"];
 /// CCE marks nodes that skipped an upgrade with this label set to `true`.
 pub const SKIPPED_LABEL: &str = "upgrade.cce.io/skipped";
 /// Older CCE versions left this taint on nodes that skipped an upgrade.
@@ -30,7 +31,13 @@ pub fn node_ready(ctx: &CheckContext) -> Finding {
     let evidence: Vec<Evidence> = nodes
         .iter()
         .filter(|n| !n.is_ready())
-        .map(|n| node_evidence(n, n.condition("Ready").map_or_else(|| "reports no Ready condition".to_owned(), |c| c.describe())))
+        .map(|n| {
+            node_evidence(
+                n,
+                n.condition("Ready")
+                    .map_or_else(|| "reports no Ready condition".to_owned(), |c| c.describe()),
+            )
+        })
         .collect();
     let tolerated = ctx.policy.tolerances.max_unready_nodes;
     let total = nodes.len();
@@ -44,7 +51,10 @@ pub fn node_ready(ctx: &CheckContext) -> Finding {
             evidence.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")
         ));
     }
-    Finding::fail(format!("{} of {total} node(s) not Ready (tolerance {tolerated})", evidence.len()), evidence)
+    Finding::fail(
+        format!("{} of {total} node(s) not Ready (tolerance {tolerated})", evidence.len()),
+        evidence,
+    )
 }
 
 /// `node-conditions`: no memory, disk or PID pressure, no unavailable network.
@@ -55,15 +65,19 @@ pub fn node_conditions(ctx: &CheckContext) -> Finding {
         total += 1;
         let bad: Vec<String> = PRESSURES
             .iter()
-            .filter_map(|kind| node.condition(kind).filter(|c| c.status == "True").map(|c| c.describe()))
+            .filter_map(|kind| {
+                node.condition(kind).filter(|c| c.status == "True").map(|c| c.describe())
+            })
             .collect();
         if !bad.is_empty() {
             evidence.push(node_evidence(node, bad.join("; ")));
         }
     }
-    Finding::from_evidence(evidence, format!("no pressure or network condition on {total} node(s)"), |n| {
-        format!("{n} node(s) report pressure or an unavailable network")
-    })
+    Finding::from_evidence(
+        evidence,
+        format!("no pressure or network condition on {total} node(s)"),
+        |n| format!("{n} node(s) report pressure or an unavailable network"),
+    )
 }
 
 /// `node-schedulable`: no node is cordoned; with a baseline, only nodes cordoned since.
@@ -73,12 +87,16 @@ pub fn node_schedulable(ctx: &CheckContext) -> Finding {
     for node in judged(ctx).filter(|n| n.unschedulable) {
         match ctx.baseline.and_then(|b| b.find_node(&node.name)) {
             Some(before) if before.unschedulable => kept.push(node.name.as_str()),
-            Some(_) => evidence.push(node_evidence(node, "cordoned (spec.unschedulable) since the baseline")),
+            Some(_) => evidence
+                .push(node_evidence(node, "cordoned (spec.unschedulable) since the baseline")),
             None => evidence.push(node_evidence(node, "cordoned (spec.unschedulable)")),
         }
     }
     if evidence.is_empty() && !kept.is_empty() {
-        return Finding::pass(format!("no node newly cordoned; already cordoned in the baseline: {}", kept.join(", ")));
+        return Finding::pass(format!(
+            "no node newly cordoned; already cordoned in the baseline: {}",
+            kept.join(", ")
+        ));
     }
     Finding::from_evidence(evidence, "no node is cordoned", |n| format!("{n} node(s) cordoned"))
 }
@@ -89,7 +107,11 @@ pub fn node_version(ctx: &CheckContext) -> Finding {
     let (reference, rule) = match ctx.policy.node_version {
         NodeVersionPolicy::Exact => match ctx.spec.target.clone().or(server) {
             Some(v) => (v, "exact"),
-            None => return Finding::error("neither a target version nor a readable API server version to compare with"),
+            None => {
+                return Finding::error(
+                    "neither a target version nor a readable API server version to compare with",
+                );
+            }
         },
         NodeVersionPolicy::Skew => match server.or_else(|| ctx.spec.target.clone()) {
             Some(v) => (v, "skew"),
@@ -102,16 +124,22 @@ pub fn node_version(ctx: &CheckContext) -> Finding {
         }
         let v = match Version::parse(reported) {
             Ok(v) => v,
-            Err(_) => return Some(format!("{component} reports an unreadable version {reported:?}")),
+            Err(_) => {
+                return Some(format!("{component} reports an unreadable version {reported:?}"));
+            }
         };
         match ctx.policy.node_version {
-            NodeVersionPolicy::Exact if !v.satisfies(&reference) => Some(format!("{component} {reported}, expected {reference}")),
+            NodeVersionPolicy::Exact if !v.satisfies(&reference) => {
+                Some(format!("{component} {reported}, expected {reference}"))
+            }
             NodeVersionPolicy::Skew => {
                 let behind = v.minors_behind(&reference);
                 if behind < 0 {
                     Some(format!("{component} {reported} is newer than the API server {reference}"))
                 } else if behind > MAX_NODE_SKEW {
-                    Some(format!("{component} {reported} is {behind} minors behind the API server {reference} (at most {MAX_NODE_SKEW})"))
+                    Some(format!(
+                        "{component} {reported} is {behind} minors behind the API server {reference} (at most {MAX_NODE_SKEW})"
+                    ))
                 } else {
                     None
                 }
@@ -123,15 +151,22 @@ pub fn node_version(ctx: &CheckContext) -> Finding {
     let mut total = 0;
     for node in judged(ctx) {
         total += 1;
-        let problems: Vec<String> =
-            [judge("kubelet", &node.kubelet_version), judge("kube-proxy", &node.kube_proxy_version)].into_iter().flatten().collect();
+        let problems: Vec<String> = [
+            judge("kubelet", &node.kubelet_version),
+            judge("kube-proxy", &node.kube_proxy_version),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         if !problems.is_empty() {
             evidence.push(node_evidence(node, problems.join("; ")));
         }
     }
     let ok = match rule {
         "exact" => format!("kubelet and kube-proxy of {total} node(s) at {reference}"),
-        _ => format!("kubelet and kube-proxy of {total} node(s) within the skew policy of {reference}"),
+        _ => format!(
+            "kubelet and kube-proxy of {total} node(s) within the skew policy of {reference}"
+        ),
     };
     Finding::from_evidence(evidence, ok, |n| match rule {
         "exact" => format!("{n} node(s) not at {reference}"),
@@ -154,7 +189,9 @@ pub fn node_skipped(ctx: &CheckContext) -> Finding {
             evidence.push(node_evidence(node, why.join("; ")));
         }
     }
-    Finding::from_evidence(evidence, "no node skipped the upgrade", |n| format!("{n} node(s) skipped the upgrade"))
+    Finding::from_evidence(evidence, "no node skipped the upgrade", |n| {
+        format!("{n} node(s) skipped the upgrade")
+    })
 }
 
 #[cfg(test)]
@@ -173,17 +210,29 @@ mod tests {
 
     #[test]
     fn an_unreachable_node_fails_node_ready_with_its_condition() {
-        let snapshot = Snapshot::test().node(NodeFixture::ready("n1")).node(NodeFixture::ready("n2").unreachable());
+        let snapshot = Snapshot::test()
+            .node(NodeFixture::ready("n1"))
+            .node(NodeFixture::ready("n2").unreachable());
         let item = run("node-ready", &snapshot, None, &CheckSpec::default(), &Policy::default());
         assert_eq!(item.phase, ItemPhase::Failed);
         assert_eq!(named(&item), ["n2"]);
-        assert!(item.evidence[0].reason.contains("Ready is Unknown (NodeStatusUnknown)"), "{}", item.evidence[0].reason);
-        assert_eq!(run("node-ready", &three_nodes(), None, &CheckSpec::default(), &Policy::default()).phase, ItemPhase::Success);
+        assert!(
+            item.evidence[0].reason.contains("Ready is Unknown (NodeStatusUnknown)"),
+            "{}",
+            item.evidence[0].reason
+        );
+        assert_eq!(
+            run("node-ready", &three_nodes(), None, &CheckSpec::default(), &Policy::default())
+                .phase,
+            ItemPhase::Success
+        );
     }
 
     #[test]
     fn unready_nodes_within_the_tolerance_or_excluded_pass() {
-        let snapshot = Snapshot::test().node(NodeFixture::ready("n1")).node(NodeFixture::ready("n2").unreachable());
+        let snapshot = Snapshot::test()
+            .node(NodeFixture::ready("n1"))
+            .node(NodeFixture::ready("n2").unreachable());
         let mut policy = Policy::default();
         policy.tolerances.max_unready_nodes = 1;
         let item = run("node-ready", &snapshot, None, &CheckSpec::default(), &policy);
@@ -191,21 +240,40 @@ mod tests {
         assert!(item.message.contains("n2"), "{}", item.message);
         let mut policy = Policy::default();
         policy.exclude.names = vec!["n2".into()];
-        assert_eq!(run("node-ready", &snapshot, None, &CheckSpec::default(), &policy).phase, ItemPhase::Success);
+        assert_eq!(
+            run("node-ready", &snapshot, None, &CheckSpec::default(), &policy).phase,
+            ItemPhase::Success
+        );
     }
 
     #[test]
     fn pressure_and_network_conditions_fail_node_conditions() {
         let snapshot = three_nodes()
-            .node(NodeFixture::ready("disk").condition("DiskPressure", "True", "KubeletHasDiskPressure"))
-            .node(NodeFixture::ready("net").condition("NetworkUnavailable", "True", "NoRouteCreated"));
-        let item = run("node-conditions", &snapshot, None, &CheckSpec::default(), &Policy::default());
+            .node(NodeFixture::ready("disk").condition(
+                "DiskPressure",
+                "True",
+                "KubeletHasDiskPressure",
+            ))
+            .node(NodeFixture::ready("net").condition(
+                "NetworkUnavailable",
+                "True",
+                "NoRouteCreated",
+            ));
+        let item =
+            run("node-conditions", &snapshot, None, &CheckSpec::default(), &Policy::default());
         assert_eq!(item.phase, ItemPhase::Failed);
         assert_eq!(named(&item), ["disk", "net"]);
         assert!(item.evidence[0].reason.contains("DiskPressure is True"));
         // Unknown (a node that stopped reporting) is node-ready's business.
-        let unknown = Snapshot::test().node(NodeFixture::ready("n").condition("MemoryPressure", "Unknown", "NodeStatusUnknown"));
-        assert_eq!(run("node-conditions", &unknown, None, &CheckSpec::default(), &Policy::default()).phase, ItemPhase::Success);
+        let unknown = Snapshot::test().node(NodeFixture::ready("n").condition(
+            "MemoryPressure",
+            "Unknown",
+            "NodeStatusUnknown",
+        ));
+        assert_eq!(
+            run("node-conditions", &unknown, None, &CheckSpec::default(), &Policy::default()).phase,
+            ItemPhase::Success
+        );
     }
 
     #[test]
@@ -215,23 +283,45 @@ mod tests {
         assert_eq!(item.phase, ItemPhase::Failed);
         assert_eq!(named(&item), ["n4"]);
         let before_cordoned = three_nodes().node(NodeFixture::ready("n4").cordoned());
-        let item = run("node-schedulable", &now, Some(&before_cordoned), &CheckSpec::default(), &Policy::default());
+        let item = run(
+            "node-schedulable",
+            &now,
+            Some(&before_cordoned),
+            &CheckSpec::default(),
+            &Policy::default(),
+        );
         assert_eq!(item.phase, ItemPhase::Success);
         let before_schedulable = three_nodes().node(NodeFixture::ready("n4"));
-        let item = run("node-schedulable", &now, Some(&before_schedulable), &CheckSpec::default(), &Policy::default());
+        let item = run(
+            "node-schedulable",
+            &now,
+            Some(&before_schedulable),
+            &CheckSpec::default(),
+            &Policy::default(),
+        );
         assert_eq!(item.phase, ItemPhase::Failed);
         assert!(item.evidence[0].reason.contains("since the baseline"));
     }
 
     #[test]
     fn kubelets_left_behind_fail_the_exact_policy_and_pass_the_skew_policy() {
-        let snapshot = Snapshot::test().version("v1.37.2").node(NodeFixture::ready("n1")).node(NodeFixture::ready("n2").kubelet("v1.36.3"));
+        let snapshot = Snapshot::test()
+            .version("v1.37.2")
+            .node(NodeFixture::ready("n1"))
+            .node(NodeFixture::ready("n2").kubelet("v1.36.3"));
         let exact = run("node-version", &snapshot, None, &target("v1.37"), &Policy::default());
         assert_eq!(exact.phase, ItemPhase::Failed);
         assert_eq!(named(&exact), ["n2"]);
-        assert!(exact.evidence[0].reason.contains("kubelet v1.36.3, expected v1.37"), "{}", exact.evidence[0].reason);
+        assert!(
+            exact.evidence[0].reason.contains("kubelet v1.36.3, expected v1.37"),
+            "{}",
+            exact.evidence[0].reason
+        );
         let skew = Policy { node_version: NodeVersionPolicy::Skew, ..Policy::default() };
-        assert_eq!(run("node-version", &snapshot, None, &target("v1.37"), &skew).phase, ItemPhase::Success);
+        assert_eq!(
+            run("node-version", &snapshot, None, &target("v1.37"), &skew).phase,
+            ItemPhase::Success
+        );
     }
 
     #[test]
@@ -259,8 +349,12 @@ mod tests {
 
     #[test]
     fn without_a_target_kubelets_must_match_the_api_server() {
-        let snapshot = Snapshot::test().version("v1.37.2").node(NodeFixture::ready("n1").kubelet("v1.37.1"));
-        assert_eq!(run("node-version", &snapshot, None, &CheckSpec::default(), &Policy::default()).phase, ItemPhase::Failed);
+        let snapshot =
+            Snapshot::test().version("v1.37.2").node(NodeFixture::ready("n1").kubelet("v1.37.1"));
+        assert_eq!(
+            run("node-version", &snapshot, None, &CheckSpec::default(), &Policy::default()).phase,
+            ItemPhase::Failed
+        );
     }
 
     #[test]

@@ -49,19 +49,34 @@ fn human(d: std::time::Duration) -> String {
 
 /// A problem the pod shows by itself (waiting for a bad reason, Pending or Terminating past
 /// `grace`), not counting "not Ready".
-pub fn pod_level_problem(pod: &Pod, now: DateTime<Utc>, grace: std::time::Duration) -> Option<Problem> {
-    if let Some(overdue) = pod.deleting.and_then(|d| (now - d).to_std().ok()).filter(|o| *o > grace) {
-        return Some(Problem { kind: "Terminating".into(), detail: format!("Terminating {} past its deletion deadline", human(overdue)) });
+pub fn pod_level_problem(
+    pod: &Pod,
+    now: DateTime<Utc>,
+    grace: std::time::Duration,
+) -> Option<Problem> {
+    if let Some(overdue) = pod.deleting.and_then(|d| (now - d).to_std().ok()).filter(|o| *o > grace)
+    {
+        return Some(Problem {
+            kind: "Terminating".into(),
+            detail: format!("Terminating {} past its deletion deadline", human(overdue)),
+        });
     }
     if pod.deleting.is_some() || matches!(pod.phase.as_str(), "Succeeded" | "Failed") {
         return None;
     }
     for c in &pod.containers {
         if let Some(reason) = c.waiting_reason.as_deref().filter(|r| BAD_WAITING.contains(r)) {
-            let last = c.last_terminated_reason.as_deref().map(|r| format!(", last terminated: {r}")).unwrap_or_default();
+            let last = c
+                .last_terminated_reason
+                .as_deref()
+                .map(|r| format!(", last terminated: {r}"))
+                .unwrap_or_default();
             return Some(Problem {
                 kind: reason.to_owned(),
-                detail: format!("container {} waiting: {reason} ({} restarts{last})", c.name, c.restart_count),
+                detail: format!(
+                    "container {} waiting: {reason} ({} restarts{last})",
+                    c.name, c.restart_count
+                ),
             });
         }
     }
@@ -69,14 +84,19 @@ pub fn pod_level_problem(pod: &Pod, now: DateTime<Utc>, grace: std::time::Durati
         && let Some(pending) = age(pod.created, now).filter(|a| *a > grace)
     {
         let why = pod.unschedulable.as_deref().map(|w| format!(": {w}")).unwrap_or_default();
-        return Some(Problem { kind: "Pending".into(), detail: format!("Pending for {}{why}", human(pending)) });
+        return Some(Problem {
+            kind: "Pending".into(),
+            detail: format!("Pending for {}{why}", human(pending)),
+        });
     }
     None
 }
 
 /// Whether a workload controller judges this pod's readiness (`workloads` does).
 fn owned_by_workload(pod: &Pod) -> bool {
-    pod.owner.as_ref().is_some_and(|o| matches!(o.kind.as_str(), "ReplicaSet" | "StatefulSet" | "DaemonSet"))
+    pod.owner
+        .as_ref()
+        .is_some_and(|o| matches!(o.kind.as_str(), "ReplicaSet" | "StatefulSet" | "DaemonSet"))
 }
 
 fn daemon_pod(pod: &Pod) -> bool {
@@ -95,15 +115,20 @@ fn problem(pod: &Pod, now: DateTime<Utc>, grace: std::time::Duration) -> Option<
         return (!(p.kind == "Pending" && daemon_pod(pod))).then_some(p);
     }
     let settled = age(pod.created, now).is_some_and(|a| a > grace);
-    (pod.phase == "Running" && !pod.ready && pod.deleting.is_none() && settled && !owned_by_workload(pod))
-        .then(|| Problem { kind: "NotReady".into(), detail: "Running but not Ready".into() })
+    (pod.phase == "Running"
+        && !pod.ready
+        && pod.deleting.is_none()
+        && settled
+        && !owned_by_workload(pod))
+    .then(|| Problem { kind: "NotReady".into(), detail: "Running but not Ready".into() })
 }
 
 /// Whether the baseline shows the same problem on this pod, or on a pod of the same owner.
 fn had_before(baseline: &Snapshot, pod: &Pod, kind: &str, grace: std::time::Duration) -> bool {
     let then = baseline.now();
     baseline.pod_list().iter().any(|b| {
-        let same = b.namespace == pod.namespace && (b.name == pod.name || (b.owner.is_some() && b.owner == pod.owner));
+        let same = b.namespace == pod.namespace
+            && (b.name == pod.name || (b.owner.is_some() && b.owner == pod.owner));
         same && problem(b, then, grace).is_some_and(|p| p.kind == kind)
     })
 }
@@ -120,30 +145,48 @@ pub fn pod_health(ctx: &CheckContext) -> Finding {
     let mut graded = Graded::default();
     let mut judged = 0;
     for pod in ctx.snapshot.pod_list() {
-        if is_system_pod(pod) || ctx.policy.excludes_pod(pod) || on_unready_node(ctx.snapshot, pod) {
+        if is_system_pod(pod) || ctx.policy.excludes_pod(pod) || on_unready_node(ctx.snapshot, pod)
+        {
             continue;
         }
         judged += 1;
-        let evidence = |reason: String| Evidence::namespaced("Pod", &pod.namespace, &pod.name, reason);
+        let evidence =
+            |reason: String| Evidence::namespaced("Pod", &pod.namespace, &pod.name, reason);
         if let Some(p) = problem(pod, now, grace) {
             let before = ctx.baseline.is_some_and(|b| had_before(b, pod, &p.kind, grace));
-            let reason = if before { format!("{} (already so in the baseline)", p.detail) } else { p.detail };
+            let reason = if before {
+                format!("{} (already so in the baseline)", p.detail)
+            } else {
+                p.detail
+            };
             graded.push(!before, evidence(reason));
             continue;
         }
         let Some(baseline) = ctx.baseline else { continue };
-        let Some(then) = baseline.pod_list().iter().find(|b| b.namespace == pod.namespace && b.name == pod.name) else { continue };
+        let Some(then) =
+            baseline.pod_list().iter().find(|b| b.namespace == pod.namespace && b.name == pod.name)
+        else {
+            continue;
+        };
         for c in &pod.containers {
             let Some(b) = then.containers.iter().find(|b| b.name == c.name) else { continue };
             if c.restart_count - b.restart_count >= RESTART_JUMP {
                 graded.push(
                     false,
-                    evidence(format!("container {} restarted {} times since the baseline ({} → {})", c.name, c.restart_count - b.restart_count, b.restart_count, c.restart_count)),
+                    evidence(format!(
+                        "container {} restarted {} times since the baseline ({} → {})",
+                        c.name,
+                        c.restart_count - b.restart_count,
+                        b.restart_count,
+                        c.restart_count
+                    )),
                 );
             }
         }
     }
-    graded.finding(format!("{judged} application pod(s) healthy"), |f, w| format!("{} pod(s) unhealthy{}", f + w, already(w)))
+    graded.finding(format!("{judged} application pod(s) healthy"), |f, w| {
+        format!("{} pod(s) unhealthy{}", f + w, already(w))
+    })
 }
 
 #[cfg(test)]
@@ -157,7 +200,9 @@ mod tests {
     use crate::policy::Policy;
 
     fn cluster() -> Snapshot {
-        Snapshot::test().node(NodeFixture::ready("n1")).pod(PodFixture::running("shop", "web-1").owned_by("ReplicaSet", "web-5d"))
+        Snapshot::test()
+            .node(NodeFixture::ready("n1"))
+            .pod(PodFixture::running("shop", "web-1").owned_by("ReplicaSet", "web-5d"))
     }
 
     fn pod_health(now: &Snapshot, before: Option<&Snapshot>) -> postcheck_model::CheckItem {
@@ -172,7 +217,11 @@ mod tests {
     #[test]
     fn crash_loops_and_image_pulls_are_fatal_and_named() {
         let now = cluster()
-            .pod(PodFixture::running("shop", "payments-1").owned_by("ReplicaSet", "payments-7c").waiting("CrashLoopBackOff", 6))
+            .pod(
+                PodFixture::running("shop", "payments-1")
+                    .owned_by("ReplicaSet", "payments-7c")
+                    .waiting("CrashLoopBackOff", 6),
+            )
             .pod(PodFixture::running("shop", "cart-1").waiting("ErrImagePull", 0));
         let item = pod_health(&now, None);
         assert_eq!((item.phase, item.level), (ItemPhase::Failed, Level::Fatal));
@@ -182,9 +231,11 @@ mod tests {
 
     #[test]
     fn pending_counts_only_past_the_grace_period() {
-        let fresh = cluster().pod(PodFixture::running("shop", "new-1").pending(Duration::seconds(30)));
+        let fresh =
+            cluster().pod(PodFixture::running("shop", "new-1").pending(Duration::seconds(30)));
         assert_eq!(pod_health(&fresh, None).phase, ItemPhase::Success);
-        let stuck = cluster().pod(PodFixture::running("shop", "gpu-1").pending(Duration::minutes(10)));
+        let stuck =
+            cluster().pod(PodFixture::running("shop", "gpu-1").pending(Duration::minutes(10)));
         let item = pod_health(&stuck, None);
         assert_eq!(named(&item), ["gpu-1"]);
         assert!(item.evidence[0].reason.starts_with("Pending for 10m: Unschedulable"), "{item:?}");
@@ -201,7 +252,9 @@ mod tests {
 
     #[test]
     fn a_bare_pod_not_ready_is_reported_but_a_workload_pod_is_left_to_workloads() {
-        let now = cluster().pod(PodFixture::running("shop", "bare").not_ready()).pod(PodFixture::running("shop", "web-2").owned_by("ReplicaSet", "web-5d").not_ready());
+        let now = cluster()
+            .pod(PodFixture::running("shop", "bare").not_ready())
+            .pod(PodFixture::running("shop", "web-2").owned_by("ReplicaSet", "web-5d").not_ready());
         assert_eq!(named(&pod_health(&now, None)), ["bare"]);
     }
 
@@ -217,7 +270,13 @@ mod tests {
 
     #[test]
     fn a_crash_loop_already_in_the_baseline_is_only_a_warning() {
-        let broken = |restarts| cluster().pod(PodFixture::running("shop", "payments-1").owned_by("ReplicaSet", "payments-7c").waiting("CrashLoopBackOff", restarts));
+        let broken = |restarts| {
+            cluster().pod(
+                PodFixture::running("shop", "payments-1")
+                    .owned_by("ReplicaSet", "payments-7c")
+                    .waiting("CrashLoopBackOff", restarts),
+            )
+        };
         let item = pod_health(&broken(40), Some(&broken(12)));
         assert_eq!((item.phase, item.level), (ItemPhase::Failed, Level::Warning));
         assert!(item.evidence[0].reason.contains("already so in the baseline"), "{item:?}");
@@ -232,7 +291,13 @@ mod tests {
         };
         let item = pod_health(&with_restarts(7), Some(&with_restarts(2)));
         assert_eq!((item.phase, item.level), (ItemPhase::Failed, Level::Warning));
-        assert!(item.evidence[0].reason.contains("restarted 5 times since the baseline (2 → 7)"), "{item:?}");
-        assert_eq!(pod_health(&with_restarts(3), Some(&with_restarts(2))).phase, ItemPhase::Success);
+        assert!(
+            item.evidence[0].reason.contains("restarted 5 times since the baseline (2 → 7)"),
+            "{item:?}"
+        );
+        assert_eq!(
+            pod_health(&with_restarts(3), Some(&with_restarts(2))).phase,
+            ItemPhase::Success
+        );
     }
 }

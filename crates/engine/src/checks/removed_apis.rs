@@ -34,7 +34,9 @@ pub struct Rule {
 impl Rule {
     /// `removedIn` as a version.
     pub fn removed_version(&self) -> Version {
-        Version::parse(&self.removed_in).unwrap_or_else(|e| panic!("the rule table's removedIn {:?} is checked by a test: {e}", self.removed_in))
+        Version::parse(&self.removed_in).unwrap_or_else(|e| {
+            panic!("the rule table's removedIn {:?} is checked by a test: {e}", self.removed_in)
+        })
     }
 
     /// Whether a cluster at `target` no longer serves this version (no target: every rule).
@@ -63,7 +65,9 @@ const TABLE: &str = include_str!("../../data/removed-apis.yaml");
 pub fn rules() -> &'static [Rule] {
     static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
     RULES.get_or_init(|| {
-        serde_yaml_ng::from_str::<Table>(TABLE).map(|t| t.rules).unwrap_or_else(|e| panic!("data/removed-apis.yaml is checked by a test: {e}"))
+        serde_yaml_ng::from_str::<Table>(TABLE)
+            .map(|t| t.rules)
+            .unwrap_or_else(|e| panic!("data/removed-apis.yaml is checked by a test: {e}"))
     })
 }
 
@@ -89,7 +93,11 @@ fn judge_object(object: &ApiUse, target: Option<&Version>) -> Option<String> {
     // Migrated: something wrote the object through a served version after the apply that
     // recorded the annotation. Without a known owner of the annotation nothing shows it.
     let owner = object.managed.iter().rposition(|e| e.owns_last_applied);
-    let migrated = owner.is_some_and(|i| object.managed[i + 1..].iter().any(|e| removed(&e.api_version, &object.kind, target).is_none()));
+    let migrated = owner.is_some_and(|i| {
+        object.managed[i + 1..]
+            .iter()
+            .any(|e| removed(&e.api_version, &object.kind, target).is_none())
+    });
     if migrated {
         return None;
     }
@@ -126,15 +134,25 @@ pub fn removed_apis(ctx: &CheckContext) -> Finding {
                     "HelmRelease",
                     &release.namespace,
                     &release.name,
-                    format!("revision {} ({}) renders {} {} as {} ({})", release.version, release.status, o.kind, o.name, o.api_version, rule.advice()),
+                    format!(
+                        "revision {} ({}) renders {} {} as {} ({})",
+                        release.version,
+                        release.status,
+                        o.kind,
+                        o.name,
+                        o.api_version,
+                        rule.advice()
+                    ),
                 ));
             }
         }
     }
     let at = target.map(|t| format!(" in {t}")).unwrap_or_default();
-    Finding::from_evidence(evidence, format!("no object or Helm release uses an API version removed{at}"), |n| {
-        format!("{n} object(s) or Helm release(s) use API versions removed{at}")
-    })
+    Finding::from_evidence(
+        evidence,
+        format!("no object or Helm release uses an API version removed{at}"),
+        |n| format!("{n} object(s) or Helm release(s) use API versions removed{at}"),
+    )
 }
 
 #[cfg(test)]
@@ -154,20 +172,42 @@ mod tests {
             assert!(v.major == 1 && v.minor >= 16, "{r:?}");
             assert!(r.api_version.contains('/'), "{r:?}");
         }
-        assert_eq!(rule_for("flowcontrol.apiserver.k8s.io/v1beta3", "FlowSchema").unwrap().removed_in, "1.32");
-        assert_eq!(rule_for("policy/v1beta1", "PodDisruptionBudget").unwrap().replacement, "policy/v1");
+        assert_eq!(
+            rule_for("flowcontrol.apiserver.k8s.io/v1beta3", "FlowSchema").unwrap().removed_in,
+            "1.32"
+        );
+        assert_eq!(
+            rule_for("policy/v1beta1", "PodDisruptionBudget").unwrap().replacement,
+            "policy/v1"
+        );
     }
 
     #[test]
     fn finds_a_flowschema_last_applied_as_v1beta3_and_a_helm_pdb_on_policy_v1beta1() {
         let snapshot = Snapshot::test()
-            .api_use(ApiUse::object("FlowSchema", None, "legacy-batch-jobs").last_applied("flowcontrol.apiserver.k8s.io/v1beta3").managed("flowcontrol.apiserver.k8s.io/v1", true))
-            .helm_release("shop", "legacy-pdb", 1, &[("policy/v1beta1", "PodDisruptionBudget", "legacy-pdb")]);
+            .api_use(
+                ApiUse::object("FlowSchema", None, "legacy-batch-jobs")
+                    .last_applied("flowcontrol.apiserver.k8s.io/v1beta3")
+                    .managed("flowcontrol.apiserver.k8s.io/v1", true),
+            )
+            .helm_release(
+                "shop",
+                "legacy-pdb",
+                1,
+                &[("policy/v1beta1", "PodDisruptionBudget", "legacy-pdb")],
+            );
         let item = run("removed-apis", &snapshot, None, &target("v1.37.2"), &Policy::default());
         assert_eq!(item.phase, ItemPhase::Failed, "{item:?}");
         assert_eq!(named(&item), ["legacy-batch-jobs", "legacy-pdb"]);
-        assert!(item.evidence[0].reason.contains("v1beta3") && item.evidence[0].reason.contains("removed in 1.32"), "{item:?}");
-        assert!(item.evidence[1].reason.contains("PodDisruptionBudget legacy-pdb as policy/v1beta1"), "{item:?}");
+        assert!(
+            item.evidence[0].reason.contains("v1beta3")
+                && item.evidence[0].reason.contains("removed in 1.32"),
+            "{item:?}"
+        );
+        assert!(
+            item.evidence[1].reason.contains("PodDisruptionBudget legacy-pdb as policy/v1beta1"),
+            "{item:?}"
+        );
         assert!(item.evidence[1].reason.contains("use policy/v1"), "{item:?}");
     }
 
@@ -185,7 +225,9 @@ mod tests {
 
     #[test]
     fn an_object_last_written_through_a_removed_version_is_flagged() {
-        let snapshot = Snapshot::test().api_use(ApiUse::object("CronJob", Some("jobs"), "nightly").managed("batch/v1beta1", false));
+        let snapshot = Snapshot::test().api_use(
+            ApiUse::object("CronJob", Some("jobs"), "nightly").managed("batch/v1beta1", false),
+        );
         let item = run("removed-apis", &snapshot, None, &target("v1.37.2"), &Policy::default());
         assert_eq!(named(&item), ["nightly"]);
         assert!(item.evidence[0].reason.contains("last written through batch/v1beta1"), "{item:?}");
@@ -193,16 +235,32 @@ mod tests {
 
     #[test]
     fn a_removal_after_the_target_does_not_count() {
-        let snapshot = Snapshot::test().api_use(ApiUse::object("FlowSchema", None, "fs").last_applied("flowcontrol.apiserver.k8s.io/v1beta3"));
-        assert_eq!(run("removed-apis", &snapshot, None, &target("v1.31.4"), &Policy::default()).phase, ItemPhase::Success);
-        assert_eq!(run("removed-apis", &snapshot, None, &target("v1.32.0"), &Policy::default()).phase, ItemPhase::Failed);
+        let snapshot = Snapshot::test().api_use(
+            ApiUse::object("FlowSchema", None, "fs")
+                .last_applied("flowcontrol.apiserver.k8s.io/v1beta3"),
+        );
+        assert_eq!(
+            run("removed-apis", &snapshot, None, &target("v1.31.4"), &Policy::default()).phase,
+            ItemPhase::Success
+        );
+        assert_eq!(
+            run("removed-apis", &snapshot, None, &target("v1.32.0"), &Policy::default()).phase,
+            ItemPhase::Failed
+        );
     }
 
     #[test]
     fn a_current_api_version_is_not_flagged() {
         let snapshot = Snapshot::test()
-            .api_use(ApiUse::object("FlowSchema", None, "fresh").last_applied("flowcontrol.apiserver.k8s.io/v1").managed("flowcontrol.apiserver.k8s.io/v1", true))
+            .api_use(
+                ApiUse::object("FlowSchema", None, "fresh")
+                    .last_applied("flowcontrol.apiserver.k8s.io/v1")
+                    .managed("flowcontrol.apiserver.k8s.io/v1", true),
+            )
             .helm_release("shop", "modern", 3, &[("policy/v1", "PodDisruptionBudget", "modern")]);
-        assert_eq!(run("removed-apis", &snapshot, None, &target("v1.37.2"), &Policy::default()).phase, ItemPhase::Success);
+        assert_eq!(
+            run("removed-apis", &snapshot, None, &target("v1.37.2"), &Policy::default()).phase,
+            ItemPhase::Success
+        );
     }
 }

@@ -16,7 +16,8 @@ use crate::snapshot::Snapshot;
 /// Whether an APIService or a webhook calls `namespace/name` (when those were gathered).
 fn backs_an_extension(snapshot: &Snapshot, namespace: &str, name: &str) -> bool {
     let is = |s: &crate::snapshot_objects::ServiceRef| s.namespace == namespace && s.name == name;
-    snapshot.api_service_list().iter().any(|a| a.service.as_ref().is_some_and(is)) || snapshot.webhook_list().iter().any(|w| is(&w.service))
+    snapshot.api_service_list().iter().any(|a| a.service.as_ref().is_some_and(is))
+        || snapshot.webhook_list().iter().any(|w| is(&w.service))
 }
 
 /// `service-endpoints`: no Service with a selector is left without a ready endpoint.
@@ -25,7 +26,9 @@ pub fn service_endpoints(ctx: &CheckContext) -> Finding {
     let mut graded = Graded::default();
     let mut judged = 0;
     for s in ctx.snapshot.service_list().iter().filter(|s| s.has_selector) {
-        if excluded(ctx.policy, &s.namespace, &s.name) || backs_an_extension(ctx.snapshot, &s.namespace, &s.name) {
+        if excluded(ctx.policy, &s.namespace, &s.name)
+            || backs_an_extension(ctx.snapshot, &s.namespace, &s.name)
+        {
             continue;
         }
         judged += 1;
@@ -33,10 +36,16 @@ pub fn service_endpoints(ctx: &CheckContext) -> Finding {
             continue;
         }
         let (fatal, reason) = match baseline.map(|b| b.find_service(&s.namespace, &s.name)) {
-            None => (false, "no ready endpoint (no baseline to tell whether it had any)".to_owned()),
+            None => {
+                (false, "no ready endpoint (no baseline to tell whether it had any)".to_owned())
+            }
             Some(None) => (true, "no ready endpoint; new since the baseline".to_owned()),
-            Some(Some(b)) if b.ready > 0 => (true, format!("no ready endpoint; had {} in the baseline", b.ready)),
-            Some(Some(_)) => (false, "no ready endpoint; had none in the baseline either".to_owned()),
+            Some(Some(b)) if b.ready > 0 => {
+                (true, format!("no ready endpoint; had {} in the baseline", b.ready))
+            }
+            Some(Some(_)) => {
+                (false, "no ready endpoint; had none in the baseline either".to_owned())
+            }
         };
         graded.push(fatal, Evidence::namespaced("Service", &s.namespace, &s.name, reason));
     }
@@ -89,7 +98,11 @@ mod tests {
 
     #[test]
     fn a_service_behind_an_apiservice_is_left_to_apiservices() {
-        let s = Snapshot::test().service("monitoring", "metrics", 0).api_service("v1beta1.metrics.k8s.io", Some(("monitoring", "metrics")), false);
+        let s = Snapshot::test().service("monitoring", "metrics", 0).api_service(
+            "v1beta1.metrics.k8s.io",
+            Some(("monitoring", "metrics")),
+            false,
+        );
         assert_eq!(judge(&s, Some(&Snapshot::test())).phase, ItemPhase::Success);
     }
 }

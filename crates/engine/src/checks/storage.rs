@@ -21,15 +21,22 @@ pub fn pvc_bound(ctx: &CheckContext) -> Finding {
         if c.phase == "Bound" {
             continue;
         }
-        let before = baseline.and_then(|b| b.claim_list().iter().find(|o| o.namespace == c.namespace && o.name == c.name));
+        let before = baseline.and_then(|b| {
+            b.claim_list().iter().find(|o| o.namespace == c.namespace && o.name == c.name)
+        });
         let (fatal, reason) = match before {
             Some(b) if b.phase == "Bound" => (true, format!("{} (Bound in the baseline)", c.phase)),
             Some(b) => (false, format!("{} (already {} in the baseline)", c.phase, b.phase)),
             None => (true, c.phase.clone()),
         };
-        graded.push(fatal, Evidence::namespaced("PersistentVolumeClaim", &c.namespace, &c.name, reason));
+        graded.push(
+            fatal,
+            Evidence::namespaced("PersistentVolumeClaim", &c.namespace, &c.name, reason),
+        );
     }
-    graded.finding(format!("{judged} PersistentVolumeClaim(s) Bound"), |f, w| format!("{} PersistentVolumeClaim(s) not Bound{}", f + w, already(w)))
+    graded.finding(format!("{judged} PersistentVolumeClaim(s) Bound"), |f, w| {
+        format!("{} PersistentVolumeClaim(s) not Bound{}", f + w, already(w))
+    })
 }
 
 #[cfg(test)]
@@ -43,7 +50,10 @@ mod tests {
     #[test]
     fn bound_claims_pass_and_a_pending_one_is_fatal() {
         let ok = Snapshot::test().claim("db", "data-pg-0", "Bound");
-        assert_eq!(run("pvc-bound", &ok, None, &target("v1.37"), &Policy::default()).phase, ItemPhase::Success);
+        assert_eq!(
+            run("pvc-bound", &ok, None, &target("v1.37"), &Policy::default()).phase,
+            ItemPhase::Success
+        );
         let now = ok.clone().claim("shop", "unbound-claim", "Pending");
         let item = run("pvc-bound", &now, Some(&ok), &target("v1.37"), &Policy::default());
         assert_eq!((item.phase, item.level), (ItemPhase::Failed, Level::Fatal));
@@ -59,6 +69,9 @@ mod tests {
         assert_eq!(item.evidence[0].reason, "Lost (Bound in the baseline)");
         assert_eq!(item.evidence[1].reason, "Pending (already Pending in the baseline)");
         let only_old = Snapshot::test().claim("shop", "old", "Pending");
-        assert_eq!(run("pvc-bound", &only_old, Some(&before), &target("v1.37"), &Policy::default()).level, Level::Warning);
+        assert_eq!(
+            run("pvc-bound", &only_old, Some(&before), &target("v1.37"), &Policy::default()).level,
+            Level::Warning
+        );
     }
 }

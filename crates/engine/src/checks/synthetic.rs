@@ -9,27 +9,52 @@ use crate::snapshot::Gathered;
 /// `synthetic-pod`: every schedulable node ran a Ready synthetic pod, and nothing was left.
 pub fn synthetic_pod(ctx: &CheckContext) -> Finding {
     let outcome = match &ctx.snapshot.synthetic {
-        Gathered::NotGathered => return Finding::skip("opt-in: run with --synthetic (or synthetic.enabled in the policy)"),
+        Gathered::NotGathered => {
+            return Finding::skip(
+                "opt-in: run with --synthetic (or synthetic.enabled in the policy)",
+            );
+        }
         Gathered::Unavailable(u) => return Finding::error(format!("could not run: {}", u.reason)),
         Gathered::Ok(o) => o,
     };
-    let leftovers = outcome.cleanup_error.as_ref().map(|c| format!("; cleanup failed: {c}")).unwrap_or_default();
+    let leftovers = outcome
+        .cleanup_error
+        .as_ref()
+        .map(|c| format!("; cleanup failed: {c}"))
+        .unwrap_or_default();
     if let Some(why) = &outcome.setup_error {
         return Finding::error(format!("could not run: {why}{leftovers}"));
     }
     let secs = outcome.elapsed_ms as f64 / 1000.0;
     if !outcome.failed_nodes.is_empty() {
-        let evidence = outcome.failed_nodes.iter().map(|f| Evidence::cluster("Node", &f.node, &f.reason)).collect();
+        let evidence = outcome
+            .failed_nodes
+            .iter()
+            .map(|f| Evidence::cluster("Node", &f.node, &f.reason))
+            .collect();
         return Finding::fail(
-            format!("{} of {} schedulable node(s) did not run a Ready synthetic pod within {secs:.0}s{leftovers}", outcome.failed_nodes.len(), outcome.nodes),
+            format!(
+                "{} of {} schedulable node(s) did not run a Ready synthetic pod within {secs:.0}s{leftovers}",
+                outcome.failed_nodes.len(),
+                outcome.nodes
+            ),
             evidence,
         );
     }
     if let Some(c) = &outcome.cleanup_error {
         let evidence = vec![Evidence::cluster("Namespace", &outcome.namespace, c)];
-        return Finding { level: Some(Level::Warning), ..Finding::fail(format!("every node ran the synthetic pod, but cleanup failed: {c}"), evidence) };
+        return Finding {
+            level: Some(Level::Warning),
+            ..Finding::fail(
+                format!("every node ran the synthetic pod, but cleanup failed: {c}"),
+                evidence,
+            )
+        };
     }
-    Finding::pass(format!("a new pod became Ready on each of {} schedulable node(s) in {secs:.1}s; all cleaned up", outcome.nodes))
+    Finding::pass(format!(
+        "a new pod became Ready on each of {} schedulable node(s) in {secs:.1}s; all cleaned up",
+        outcome.nodes
+    ))
 }
 
 #[cfg(test)]
@@ -48,18 +73,39 @@ mod tests {
     }
 
     fn outcome() -> SyntheticOutcome {
-        SyntheticOutcome { namespace: "postcheck-synthetic-1".into(), nodes: 3, failed_nodes: vec![], setup_error: None, cleanup_error: None, elapsed_ms: 2100 }
+        SyntheticOutcome {
+            namespace: "postcheck-synthetic-1".into(),
+            nodes: 3,
+            failed_nodes: vec![],
+            setup_error: None,
+            cleanup_error: None,
+            elapsed_ms: 2100,
+        }
     }
 
     #[test]
     fn skipped_unless_asked_for() {
-        assert_eq!(run("synthetic-pod", &Snapshot::test(), None, &target("v1.37"), &Policy::default()).phase, ItemPhase::Skipped);
+        assert_eq!(
+            run("synthetic-pod", &Snapshot::test(), None, &target("v1.37"), &Policy::default())
+                .phase,
+            ItemPhase::Skipped
+        );
     }
 
     #[test]
     fn every_node_ready_passes_and_a_node_without_a_ready_pod_fails_named() {
-        assert_eq!(run("synthetic-pod", &with(outcome()), None, &target("v1.37"), &Policy::default()).phase, ItemPhase::Success);
-        let failed = SyntheticOutcome { failed_nodes: vec![FailedNode { node: "node-2".into(), reason: "its pod is Pending".into() }], ..outcome() };
+        assert_eq!(
+            run("synthetic-pod", &with(outcome()), None, &target("v1.37"), &Policy::default())
+                .phase,
+            ItemPhase::Success
+        );
+        let failed = SyntheticOutcome {
+            failed_nodes: vec![FailedNode {
+                node: "node-2".into(),
+                reason: "its pod is Pending".into(),
+            }],
+            ..outcome()
+        };
         let item = run("synthetic-pod", &with(failed), None, &target("v1.37"), &Policy::default());
         assert_eq!((item.phase, item.level), (ItemPhase::Failed, Level::Fatal));
         assert_eq!(named(&item), ["node-2"]);
@@ -67,9 +113,15 @@ mod tests {
 
     #[test]
     fn a_setup_error_is_could_not_run_and_a_cleanup_error_a_warning() {
-        let forbidden = SyntheticOutcome { setup_error: Some("namespaces is forbidden".into()), ..outcome() };
-        assert_eq!(run("synthetic-pod", &with(forbidden), None, &target("v1.37"), &Policy::default()).phase, ItemPhase::Error);
-        let dirty = SyntheticOutcome { cleanup_error: Some("still terminating".into()), ..outcome() };
+        let forbidden =
+            SyntheticOutcome { setup_error: Some("namespaces is forbidden".into()), ..outcome() };
+        assert_eq!(
+            run("synthetic-pod", &with(forbidden), None, &target("v1.37"), &Policy::default())
+                .phase,
+            ItemPhase::Error
+        );
+        let dirty =
+            SyntheticOutcome { cleanup_error: Some("still terminating".into()), ..outcome() };
         let item = run("synthetic-pod", &with(dirty), None, &target("v1.37"), &Policy::default());
         assert_eq!((item.phase, item.level), (ItemPhase::Failed, Level::Warning));
     }

@@ -32,30 +32,51 @@ const COMPONENTS: [Component; 3] = [
     Component {
         name: "CNI",
         matches: |p| {
-            label_is(p, "k8s-app", &["calico-node", "cilium", "canal", "flannel", "kube-router", "antrea", "aws-node"])
-                || label_is(p, "app", &["flannel", "weave-net", "yangtse", "canal"])
-                || ["calico-node-", "cilium-", "kube-flannel-", "canal-", "weave-net-", "aws-node-", "yangtse-"]
-                    .iter()
-                    .any(|prefix| p.name.starts_with(prefix))
+            label_is(
+                p,
+                "k8s-app",
+                &["calico-node", "cilium", "canal", "flannel", "kube-router", "antrea", "aws-node"],
+            ) || label_is(p, "app", &["flannel", "weave-net", "yangtse", "canal"])
+                || [
+                    "calico-node-",
+                    "cilium-",
+                    "kube-flannel-",
+                    "canal-",
+                    "weave-net-",
+                    "aws-node-",
+                    "yangtse-",
+                ]
+                .iter()
+                .any(|prefix| p.name.starts_with(prefix))
         },
     },
 ];
 
 /// Whether the pod is a system pod.
 pub fn is_system_pod(pod: &Pod) -> bool {
-    pod.namespace == "kube-system" || pod.priority_class.as_deref().is_some_and(|c| CRITICAL.contains(&c))
+    pod.namespace == "kube-system"
+        || pod.priority_class.as_deref().is_some_and(|c| CRITICAL.contains(&c))
 }
 
 /// What is wrong with a pod that is not Running and Ready, for its evidence.
 pub fn pod_problem(pod: &Pod) -> String {
-    let mut parts = vec![if pod.phase == "Running" { "Running but not Ready".to_owned() } else { pod.phase.clone() }];
+    let mut parts = vec![if pod.phase == "Running" {
+        "Running but not Ready".to_owned()
+    } else {
+        pod.phase.clone()
+    }];
     if let Some(why) = &pod.unschedulable {
         parts.push(why.clone());
     }
     for c in &pod.containers {
         match (&c.waiting_reason, c.ready) {
-            (Some(reason), _) => parts.push(format!("container {} waiting: {reason} ({} restarts)", c.name, c.restart_count)),
-            (None, false) if pod.phase == "Running" => parts.push(format!("container {} not ready", c.name)),
+            (Some(reason), _) => parts.push(format!(
+                "container {} waiting: {reason} ({} restarts)",
+                c.name, c.restart_count
+            )),
+            (None, false) if pod.phase == "Running" => {
+                parts.push(format!("container {} not ready", c.name))
+            }
             _ => {}
         }
     }
@@ -66,14 +87,19 @@ pub fn pod_problem(pod: &Pod) -> String {
 pub fn system_pods(ctx: &CheckContext) -> Finding {
     let snapshot = ctx.snapshot;
     let now = snapshot.now();
-    let grace = chrono::Duration::from_std(ctx.policy.tolerances.pending_grace).unwrap_or(chrono::Duration::MAX);
+    let grace = chrono::Duration::from_std(ctx.policy.tolerances.pending_grace)
+        .unwrap_or(chrono::Duration::MAX);
     let node_ready = |name: &str| snapshot.find_node(name).is_none_or(|n| n.is_ready());
 
     let mut evidence = Vec::new();
     let mut judged: Vec<&Pod> = Vec::new();
     let mut left_to_node_ready = 0;
-    for pod in snapshot.pod_list().iter().filter(|p| is_system_pod(p) && !ctx.policy.excludes_pod(p)) {
-        if pod.phase == "Succeeded" || (pod.namespace == "kube-system" && label_is(pod, "component", &CONTROL_PLANE)) {
+    for pod in
+        snapshot.pod_list().iter().filter(|p| is_system_pod(p) && !ctx.policy.excludes_pod(p))
+    {
+        if pod.phase == "Succeeded"
+            || (pod.namespace == "kube-system" && label_is(pod, "component", &CONTROL_PLANE))
+        {
             continue;
         }
         if pod.node_name.as_deref().is_some_and(|n| !node_ready(n)) {
@@ -97,17 +123,26 @@ pub fn system_pods(ctx: &CheckContext) -> Finding {
             if pods.is_empty() {
                 format!("{} not installed", c.name)
             } else {
-                format!("{} {}/{} Ready", c.name, pods.iter().filter(|p| p.phase == "Running" && p.ready).count(), pods.len())
+                format!(
+                    "{} {}/{} Ready",
+                    c.name,
+                    pods.iter().filter(|p| p.phase == "Running" && p.ready).count(),
+                    pods.len()
+                )
             }
         })
         .collect();
     let mut summary = summary.join(", ");
     if left_to_node_ready > 0 {
-        summary.push_str(&format!("; {left_to_node_ready} pod(s) on not-Ready nodes left to node-ready"));
+        summary.push_str(&format!(
+            "; {left_to_node_ready} pod(s) on not-Ready nodes left to node-ready"
+        ));
     }
-    Finding::from_evidence(evidence, format!("{} system pod(s) Running and Ready: {summary}", judged.len()), |n| {
-        format!("{n} system pod(s) not Running and Ready: {summary}")
-    })
+    Finding::from_evidence(
+        evidence,
+        format!("{} system pod(s) Running and Ready: {summary}", judged.len()),
+        |n| format!("{n} system pod(s) not Running and Ready: {summary}"),
+    )
 }
 
 #[cfg(test)]
@@ -122,7 +157,9 @@ mod tests {
     use crate::snapshot::Snapshot;
 
     fn coredns(name: &str) -> PodFixture {
-        PodFixture::running("kube-system", name).label("k8s-app", "kube-dns").priority("system-cluster-critical")
+        PodFixture::running("kube-system", name)
+            .label("k8s-app", "kube-dns")
+            .priority("system-cluster-critical")
     }
 
     fn healthy() -> Snapshot {
@@ -130,7 +167,11 @@ mod tests {
             .nodes(["n1", "n2"].map(NodeFixture::ready))
             .pod(coredns("coredns-a").on("n1"))
             .pod(coredns("coredns-b").on("n2"))
-            .pod(PodFixture::running("kube-system", "kube-proxy-x").label("k8s-app", "kube-proxy").on("n1"))
+            .pod(
+                PodFixture::running("kube-system", "kube-proxy-x")
+                    .label("k8s-app", "kube-proxy")
+                    .on("n1"),
+            )
             .pod(PodFixture::running("shop", "web-1").on("n2"))
     }
 
@@ -152,14 +193,22 @@ mod tests {
         let item = item(&snapshot);
         assert_eq!(item.phase, ItemPhase::Failed);
         assert_eq!(named(&item), ["coredns-c"]);
-        assert!(item.evidence[0].reason.contains("CrashLoopBackOff (7 restarts)"), "{}", item.evidence[0].reason);
+        assert!(
+            item.evidence[0].reason.contains("CrashLoopBackOff (7 restarts)"),
+            "{}",
+            item.evidence[0].reason
+        );
         assert!(item.message.contains("CoreDNS 2/3 Ready"), "{}", item.message);
     }
 
     #[test]
     fn critical_pods_outside_kube_system_count_and_workloads_do_not() {
         let snapshot = healthy()
-            .pod(PodFixture::running("calico-system", "calico-node-1").priority("system-node-critical").not_ready())
+            .pod(
+                PodFixture::running("calico-system", "calico-node-1")
+                    .priority("system-node-critical")
+                    .not_ready(),
+            )
             .pod(PodFixture::running("shop", "api-1").waiting("ImagePullBackOff", 0));
         let item = item(&snapshot);
         assert_eq!(named(&item), ["calico-node-1"]);
@@ -181,7 +230,12 @@ mod tests {
         let snapshot = Snapshot::test()
             .node(NodeFixture::ready("n1"))
             .node(NodeFixture::ready("n2").unreachable())
-            .pod(PodFixture::running("kube-system", "kube-proxy-2").label("k8s-app", "kube-proxy").on("n2").not_ready());
+            .pod(
+                PodFixture::running("kube-system", "kube-proxy-2")
+                    .label("k8s-app", "kube-proxy")
+                    .on("n2")
+                    .not_ready(),
+            );
         let item = item(&snapshot);
         assert_eq!(item.phase, ItemPhase::Success, "{}", item.message);
         assert!(item.message.contains("left to node-ready"), "{}", item.message);
@@ -194,6 +248,9 @@ mod tests {
         let snapshot = healthy().pod(coredns("coredns-c").waiting("CrashLoopBackOff", 1));
         let mut policy = Policy::default();
         policy.exclude.names = vec!["kube-system/coredns-c".into()];
-        assert_eq!(run("system-pods", &snapshot, None, &CheckSpec::default(), &policy).phase, ItemPhase::Success);
+        assert_eq!(
+            run("system-pods", &snapshot, None, &CheckSpec::default(), &policy).phase,
+            ItemPhase::Success
+        );
     }
 }

@@ -23,7 +23,10 @@ pub fn owns(w: &Workload, pod: &Pod) -> bool {
         return false;
     }
     match w.kind.as_str() {
-        "Deployment" => owner.kind == "ReplicaSet" && owner.name.rsplit_once('-').is_some_and(|(base, _)| base == w.name),
+        "Deployment" => {
+            owner.kind == "ReplicaSet"
+                && owner.name.rsplit_once('-').is_some_and(|(base, _)| base == w.name)
+        }
         kind => owner.kind == kind && owner.name == w.name,
     }
 }
@@ -42,14 +45,25 @@ pub fn workloads(ctx: &CheckContext) -> Finding {
         if w.is_complete() {
             continue;
         }
-        let pods: Vec<&Pod> = ctx.snapshot.pod_list().iter().filter(|p| owns(w, p) && !ctx.policy.excludes_pod(p)).collect();
+        let pods: Vec<&Pod> = ctx
+            .snapshot
+            .pod_list()
+            .iter()
+            .filter(|p| owns(w, p) && !ctx.policy.excludes_pod(p))
+            .collect();
         if pods.iter().any(|p| explains_shortfall(p, now, grace)) {
             continue;
         }
         let unplaced: Vec<String> = pods
             .iter()
             .filter(|p| p.phase == "Pending")
-            .map(|p| format!("pod {} Pending: {}", p.name, p.unschedulable.as_deref().unwrap_or("not started")))
+            .map(|p| {
+                format!(
+                    "pod {} Pending: {}",
+                    p.name,
+                    p.unschedulable.as_deref().unwrap_or("not started")
+                )
+            })
             .collect();
         let mut reason = match (&w.stuck, w.shortfall()) {
             (Some(stuck), Some(short)) => format!("{short}; rollout stuck: {stuck}"),
@@ -60,7 +74,11 @@ pub fn workloads(ctx: &CheckContext) -> Finding {
         for u in unplaced {
             reason.push_str(&format!("; {u}"));
         }
-        let before = ctx.baseline.and_then(|b| b.workload_list().iter().find(|o| o.kind == w.kind && o.namespace == w.namespace && o.name == w.name));
+        let before = ctx.baseline.and_then(|b| {
+            b.workload_list()
+                .iter()
+                .find(|o| o.kind == w.kind && o.namespace == w.namespace && o.name == w.name)
+        });
         let was_short = before.is_some_and(|b| !b.is_complete());
         if was_short {
             reason.push_str(" (already short in the baseline)");
@@ -69,9 +87,10 @@ pub fn workloads(ctx: &CheckContext) -> Finding {
         }
         graded.push(!was_short, Evidence::namespaced(&w.kind, &w.namespace, &w.name, reason));
     }
-    graded.finding(format!("{judged} workload(s) have every replica ready, available and updated"), |f, w| {
-        format!("{} workload(s) short of replicas{}", f + w, already(w))
-    })
+    graded.finding(
+        format!("{judged} workload(s) have every replica ready, available and updated"),
+        |f, w| format!("{} workload(s) short of replicas{}", f + w, already(w)),
+    )
 }
 
 #[cfg(test)]
@@ -103,7 +122,9 @@ mod tests {
 
     #[test]
     fn a_workload_short_of_available_replicas_is_fatal_and_named() {
-        let now = cluster().workload(WorkloadFixture::complete("Deployment", "shop", "checkout", 2).available(0).ready(0));
+        let now = cluster().workload(
+            WorkloadFixture::complete("Deployment", "shop", "checkout", 2).available(0).ready(0),
+        );
         let item = judge(&now, None);
         assert_eq!((item.phase, item.level), (ItemPhase::Failed, Level::Fatal));
         assert_eq!(named(&item), ["checkout"]);
@@ -113,8 +134,15 @@ mod tests {
     #[test]
     fn a_daemonset_missing_a_pod_and_a_stuck_rollout_are_reported() {
         let now = Snapshot::test()
-            .workload(WorkloadFixture::complete("DaemonSet", "monitoring", "node-exporter", 3).available(2).ready(2))
-            .workload(WorkloadFixture::complete("Deployment", "shop", "api", 1).stuck("ReplicaSet \"api-6f\" has timed out progressing."));
+            .workload(
+                WorkloadFixture::complete("DaemonSet", "monitoring", "node-exporter", 3)
+                    .available(2)
+                    .ready(2),
+            )
+            .workload(
+                WorkloadFixture::complete("Deployment", "shop", "api", 1)
+                    .stuck("ReplicaSet \"api-6f\" has timed out progressing."),
+            );
         let item = judge(&now, None);
         assert_eq!(named(&item), ["node-exporter", "api"]);
         assert!(item.evidence[1].reason.starts_with("rollout stuck: ReplicaSet"), "{item:?}");
@@ -122,10 +150,25 @@ mod tests {
 
     #[test]
     fn complete_before_and_short_now_is_fatal_short_before_is_a_warning() {
-        let short = |s: Snapshot| s.workload(WorkloadFixture::complete("StatefulSet", "db", "pg", 3).ready(2).available(2));
-        let regressed = judge(&short(Snapshot::test()), Some(&Snapshot::test().workload(WorkloadFixture::complete("StatefulSet", "db", "pg", 3))));
+        let short = |s: Snapshot| {
+            s.workload(
+                WorkloadFixture::complete("StatefulSet", "db", "pg", 3).ready(2).available(2),
+            )
+        };
+        let regressed = judge(
+            &short(Snapshot::test()),
+            Some(&Snapshot::test().workload(WorkloadFixture::complete(
+                "StatefulSet",
+                "db",
+                "pg",
+                3,
+            ))),
+        );
         assert_eq!(regressed.level, Level::Fatal);
-        assert!(regressed.evidence[0].reason.ends_with("(complete in the baseline)"), "{regressed:?}");
+        assert!(
+            regressed.evidence[0].reason.ends_with("(complete in the baseline)"),
+            "{regressed:?}"
+        );
         let known = judge(&short(Snapshot::test()), Some(&short(Snapshot::test())));
         assert_eq!((known.phase, known.level), (ItemPhase::Failed, Level::Warning));
     }
@@ -133,23 +176,52 @@ mod tests {
     #[test]
     fn a_workload_whose_pod_crashes_is_left_to_pod_health() {
         let now = cluster()
-            .workload(WorkloadFixture::complete("Deployment", "shop", "payments", 1).available(0).ready(0))
-            .pod(PodFixture::running("shop", "payments-7c-x1").owned_by("ReplicaSet", "payments-7c").waiting("CrashLoopBackOff", 4));
+            .workload(
+                WorkloadFixture::complete("Deployment", "shop", "payments", 1)
+                    .available(0)
+                    .ready(0),
+            )
+            .pod(
+                PodFixture::running("shop", "payments-7c-x1")
+                    .owned_by("ReplicaSet", "payments-7c")
+                    .waiting("CrashLoopBackOff", 4),
+            );
         assert_eq!(judge(&now, None).phase, ItemPhase::Success);
         let pending = cluster()
-            .workload(WorkloadFixture::complete("Deployment", "shop", "gpu", 1).available(0).ready(0))
-            .pod(PodFixture::running("shop", "gpu-5-x").owned_by("ReplicaSet", "gpu-5").pending(Duration::seconds(10)));
-        assert_eq!(named(&judge(&pending, None)), ["gpu"], "a pod still within its grace period explains nothing yet");
+            .workload(
+                WorkloadFixture::complete("Deployment", "shop", "gpu", 1).available(0).ready(0),
+            )
+            .pod(
+                PodFixture::running("shop", "gpu-5-x")
+                    .owned_by("ReplicaSet", "gpu-5")
+                    .pending(Duration::seconds(10)),
+            );
+        assert_eq!(
+            named(&judge(&pending, None)),
+            ["gpu"],
+            "a pod still within its grace period explains nothing yet"
+        );
     }
 
     #[test]
     fn a_daemonset_whose_pod_cannot_be_placed_is_judged_here_with_the_reason() {
         let now = cluster()
-            .workload(WorkloadFixture::complete("DaemonSet", "monitoring", "exporter", 3).available(2).ready(2))
-            .pod(PodFixture::running("monitoring", "exporter-abcde").owned_by("DaemonSet", "exporter").pending(Duration::minutes(5)));
+            .workload(
+                WorkloadFixture::complete("DaemonSet", "monitoring", "exporter", 3)
+                    .available(2)
+                    .ready(2),
+            )
+            .pod(
+                PodFixture::running("monitoring", "exporter-abcde")
+                    .owned_by("DaemonSet", "exporter")
+                    .pending(Duration::minutes(5)),
+            );
         let item = judge(&now, None);
         assert_eq!(named(&item), ["exporter"]);
-        assert!(item.evidence[0].reason.contains("pod exporter-abcde Pending: Unschedulable"), "{item:?}");
+        assert!(
+            item.evidence[0].reason.contains("pod exporter-abcde Pending: Unschedulable"),
+            "{item:?}"
+        );
         let pod_health = run("pod-health", &now, None, &target("v1.37.2"), &Policy::default());
         assert_eq!(pod_health.phase, ItemPhase::Success, "one fault, one item: {pod_health:?}");
     }

@@ -36,7 +36,9 @@ pub fn policy(namespaces: &[String]) -> Policy {
 /// Records a baseline of the cluster.
 pub async fn baseline(cluster: &TestCluster) -> Snapshot {
     let client = cluster.client().await.unwrap();
-    postcheck_engine::take_baseline(&client, Duration::from_secs(120), &()).await.unwrap_or_else(|e| panic!("taking the baseline: {e}"))
+    postcheck_engine::take_baseline(&client, Duration::from_secs(120), &())
+        .await
+        .unwrap_or_else(|e| panic!("taking the baseline: {e}"))
 }
 
 /// Runs every check of `policy` against the cluster, with the baseline.
@@ -50,7 +52,11 @@ pub async fn judge(cluster: &TestCluster, baseline: &Snapshot, policy: Policy) -
 
 /// The item called `name`.
 pub fn item<'a>(status: &'a TaskStatus, name: &str) -> &'a CheckItem {
-    status.items_status.iter().find(|i| i.name == name).unwrap_or_else(|| panic!("no item {name}: {status:#?}"))
+    status
+        .items_status
+        .iter()
+        .find(|i| i.name == name)
+        .unwrap_or_else(|| panic!("no item {name}: {status:#?}"))
 }
 
 /// The names of the items that failed at Fatal level.
@@ -60,7 +66,8 @@ pub fn fatal_failures(status: &TaskStatus) -> Vec<&str> {
 
 /// No item could not run.
 pub fn assert_all_ran(status: &TaskStatus) {
-    let errors: Vec<_> = status.items_status.iter().filter(|i| i.phase == ItemPhase::Error).collect();
+    let errors: Vec<_> =
+        status.items_status.iter().filter(|i| i.phase == ItemPhase::Error).collect();
     assert!(errors.is_empty(), "every item should have run: {errors:#?}");
 }
 

@@ -42,14 +42,21 @@ fn secret_purpose(access_key: &str) -> String {
 }
 
 /// Makes an API token for `project` and stores its hash. Returns the token.
-pub async fn create_token(store: &dyn Store, project: &ProjectId) -> Result<String, CredentialError> {
+pub async fn create_token(
+    store: &dyn Store,
+    project: &ProjectId,
+) -> Result<String, CredentialError> {
     let token = format!("pct_{}", crypto::random_string(ALNUM, 48)?);
     store.create_token(&crypto::sha256_hex(token.as_bytes()), project.as_str(), Utc::now()).await?;
     Ok(token)
 }
 
 /// Makes an AK/SK pair for `project`, storing the SK sealed with `key`.
-pub async fn create_access_key(store: &dyn Store, key: &MasterKey, project: &ProjectId) -> Result<NewAccessKey, CredentialError> {
+pub async fn create_access_key(
+    store: &dyn Store,
+    key: &MasterKey,
+    project: &ProjectId,
+) -> Result<NewAccessKey, CredentialError> {
     let access_key = crypto::random_string(UPPER_ALNUM, 20)?;
     let secret_key = crypto::random_string(ALNUM, 40)?;
     let encrypted_secret = key.seal(&secret_purpose(&access_key), secret_key.as_bytes())?;
@@ -65,17 +72,25 @@ pub async fn create_access_key(store: &dyn Store, key: &MasterKey, project: &Pro
 }
 
 /// The project of a token, if it is one the service made.
-pub async fn project_of_token(store: &dyn Store, token: &str) -> Result<Option<ProjectId>, ApiError> {
+pub async fn project_of_token(
+    store: &dyn Store,
+    token: &str,
+) -> Result<Option<ProjectId>, ApiError> {
     let found = store.find_token(&crypto::sha256_hex(token.as_bytes())).await?;
     Ok(found.and_then(|p| ProjectId::parse(&p).ok()))
 }
 
 /// The project and the SK of an access key, if it is one the service made.
-pub async fn secret_of_access_key(store: &dyn Store, key: &MasterKey, access_key: &str) -> Result<Option<(ProjectId, String)>, ApiError> {
+pub async fn secret_of_access_key(
+    store: &dyn Store,
+    key: &MasterKey,
+    access_key: &str,
+) -> Result<Option<(ProjectId, String)>, ApiError> {
     let Some(stored) = store.find_access_key(access_key).await? else { return Ok(None) };
     let secret = key
         .open(&secret_purpose(access_key), &stored.encrypted_secret)
         .map_err(|e| ApiError::internal("reading an access key", e))?;
-    let secret = String::from_utf8(secret).map_err(|e| ApiError::internal("reading an access key", e))?;
+    let secret =
+        String::from_utf8(secret).map_err(|e| ApiError::internal("reading an access key", e))?;
     Ok(ProjectId::parse(&stored.project_id).ok().map(|p| (p, secret)))
 }

@@ -49,7 +49,11 @@ pub enum AuthMethod {
 pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let limit = state.limits.max_body_bytes;
     let (mut parts, body) = request.into_parts();
-    let declared = parts.headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return ApiError::PayloadTooLarge(limit).into_response();
     }
@@ -65,26 +69,40 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
         && path_project != caller.project.as_str()
     {
         tracing::info!(caller_project = %caller.project, "refused: a credential of another project");
-        return ApiError::Forbidden("The credential does not belong to this project.".into()).into_response();
+        return ApiError::Forbidden("The credential does not belong to this project.".into())
+            .into_response();
     }
     parts.extensions.insert(caller);
     next.run(Request::from_parts(parts, Body::from(body))).await
 }
 
-async fn identify(state: &AppState, parts: &http::request::Parts, body: &[u8]) -> Result<Caller, ApiError> {
+async fn identify(
+    state: &AppState,
+    parts: &http::request::Parts,
+    body: &[u8],
+) -> Result<Caller, ApiError> {
     if let Some(token) = parts.headers.get(TOKEN_HEADER) {
-        let token = token.to_str().map_err(|_| ApiError::Unauthorized("The token is not valid.".into()))?;
+        let token =
+            token.to_str().map_err(|_| ApiError::Unauthorized("The token is not valid.".into()))?;
         return credentials::project_of_token(state.store.as_ref(), token.trim())
             .await?
             .map(|project| Caller { project, method: AuthMethod::Token })
             .ok_or_else(|| ApiError::Unauthorized("The token is not valid.".into()));
     }
     let Some(authorization) = parts.headers.get(http::header::AUTHORIZATION) else {
-        return Err(ApiError::Unauthorized("Send X-Auth-Token, or sign the request with an AK/SK (SDK-HMAC-SHA256).".into()));
+        return Err(ApiError::Unauthorized(
+            "Send X-Auth-Token, or sign the request with an AK/SK (SDK-HMAC-SHA256).".into(),
+        ));
     };
-    let authorization = authorization.to_str().map_err(|_| ApiError::Unauthorized("The Authorization header is not readable.".into()))?;
-    let auth = signer::Authorization::parse(authorization).map_err(|e| ApiError::Unauthorized(format!("{e}.")))?;
-    let Some((project, secret)) = credentials::secret_of_access_key(state.store.as_ref(), &state.key, &auth.access_key).await? else {
+    let authorization = authorization
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("The Authorization header is not readable.".into()))?;
+    let auth = signer::Authorization::parse(authorization)
+        .map_err(|e| ApiError::Unauthorized(format!("{e}.")))?;
+    let Some((project, secret)) =
+        credentials::secret_of_access_key(state.store.as_ref(), &state.key, &auth.access_key)
+            .await?
+    else {
         return Err(ApiError::Unauthorized("The access key is not valid.".into()));
     };
     let request = signer::RequestParts {

@@ -70,25 +70,41 @@ impl Authorization {
             .ok_or(SignatureError::Malformed("it does not start with SDK-HMAC-SHA256"))?;
         let (mut access, mut signed, mut signature) = (None, None, None);
         for part in rest.split(',') {
-            let (k, v) = part.trim().split_once('=').ok_or(SignatureError::Malformed("a part is not key=value"))?;
+            let (k, v) = part
+                .trim()
+                .split_once('=')
+                .ok_or(SignatureError::Malformed("a part is not key=value"))?;
             match k {
                 "Access" => access = Some(v.to_owned()),
-                "SignedHeaders" => signed = Some(v.split(';').map(|h| h.trim().to_ascii_lowercase()).collect::<Vec<_>>()),
+                "SignedHeaders" => {
+                    signed = Some(
+                        v.split(';').map(|h| h.trim().to_ascii_lowercase()).collect::<Vec<_>>(),
+                    )
+                }
                 "Signature" => signature = Some(v.to_ascii_lowercase()),
                 _ => {}
             }
         }
-        let access_key = access.filter(|a| !a.is_empty()).ok_or(SignatureError::Malformed("Access is missing"))?;
+        let access_key = access
+            .filter(|a| !a.is_empty())
+            .ok_or(SignatureError::Malformed("Access is missing"))?;
         let signed_headers = signed
             .filter(|s| s.iter().all(|h| !h.is_empty()))
             .ok_or(SignatureError::Malformed("SignedHeaders is missing"))?;
-        let signature = signature.filter(|s| !s.is_empty()).ok_or(SignatureError::Malformed("Signature is missing"))?;
+        let signature = signature
+            .filter(|s| !s.is_empty())
+            .ok_or(SignatureError::Malformed("Signature is missing"))?;
         Ok(Self { access_key, signed_headers, signature })
     }
 
     /// The header value, as an SDK writes it.
     pub fn to_header_value(&self) -> String {
-        format!("{ALGORITHM} Access={}, SignedHeaders={}, Signature={}", self.access_key, self.signed_headers.join(";"), self.signature)
+        format!(
+            "{ALGORITHM} Access={}, SignedHeaders={}, Signature={}",
+            self.access_key,
+            self.signed_headers.join(";"),
+            self.signature
+        )
     }
 }
 
@@ -108,7 +124,10 @@ pub struct RequestParts<'a> {
 }
 
 /// Builds the canonical request over the headers named in `signed_headers`.
-pub fn canonical_request(req: &RequestParts<'_>, signed_headers: &[String]) -> Result<String, SignatureError> {
+pub fn canonical_request(
+    req: &RequestParts<'_>,
+    signed_headers: &[String],
+) -> Result<String, SignatureError> {
     let mut headers = String::new();
     for name in signed_headers {
         let value = req
@@ -138,21 +157,37 @@ pub fn string_to_sign(canonical_request: &str, sdk_date: &str) -> String {
 
 /// Signs a request as the SDKs do (for clients and tests): the `Authorization` value.
 /// The request must already carry every header in `signed_headers`, X-Sdk-Date included.
-pub fn sign(access_key: &str, secret_key: &str, req: &RequestParts<'_>, signed_headers: &[&str]) -> Result<String, SignatureError> {
+pub fn sign(
+    access_key: &str,
+    secret_key: &str,
+    req: &RequestParts<'_>,
+    signed_headers: &[&str],
+) -> Result<String, SignatureError> {
     let signed: Vec<String> = signed_headers.iter().map(|h| h.to_ascii_lowercase()).collect();
     let date = header_str(req.headers, DATE_HEADER).ok_or(SignatureError::BadDate)?;
     let canonical = canonical_request(req, &signed)?;
-    let signature = hex::encode(hmac_sha256(secret_key.as_bytes(), string_to_sign(&canonical, date).as_bytes()));
-    Ok(Authorization { access_key: access_key.to_owned(), signed_headers: signed, signature }.to_header_value())
+    let signature = hex::encode(hmac_sha256(
+        secret_key.as_bytes(),
+        string_to_sign(&canonical, date).as_bytes(),
+    ));
+    Ok(Authorization { access_key: access_key.to_owned(), signed_headers: signed, signature }
+        .to_header_value())
 }
 
 /// Verifies a signed request against the secret key of its access key, at time `now`.
-pub fn verify(auth: &Authorization, secret_key: &[u8], req: &RequestParts<'_>, now: DateTime<Utc>) -> Result<(), SignatureError> {
+pub fn verify(
+    auth: &Authorization,
+    secret_key: &[u8],
+    req: &RequestParts<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), SignatureError> {
     if !auth.signed_headers.iter().any(|h| h == DATE_HEADER) {
         return Err(SignatureError::BadDate);
     }
     let date_text = header_str(req.headers, DATE_HEADER).ok_or(SignatureError::BadDate)?;
-    let date = NaiveDateTime::parse_from_str(date_text, DATE_FORMAT).map_err(|_| SignatureError::BadDate)?.and_utc();
+    let date = NaiveDateTime::parse_from_str(date_text, DATE_FORMAT)
+        .map_err(|_| SignatureError::BadDate)?
+        .and_utc();
     if (now - date).abs() > MAX_CLOCK_SKEW {
         return Err(SignatureError::Expired);
     }
@@ -176,7 +211,8 @@ fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 
 fn payload_hash(req: &RequestParts<'_>) -> String {
     // The SDKs send X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD for bodies that are not JSON.
-    let is_json = header_str(req.headers, "content-type").is_some_and(|c| c.starts_with("application/json") || c.starts_with("application/bson"));
+    let is_json = header_str(req.headers, "content-type")
+        .is_some_and(|c| c.starts_with("application/json") || c.starts_with("application/bson"));
     match header_str(req.headers, "x-sdk-content-sha256") {
         Some(UNSIGNED_PAYLOAD) if !is_json && !req.body.is_empty() => UNSIGNED_PAYLOAD.to_owned(),
         _ => sha256_hex(req.body),
@@ -204,7 +240,11 @@ fn canonical_query(query: &str) -> String {
         })
         .collect();
     pairs.sort();
-    pairs.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect::<Vec<_>>().join("&")
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 fn percent_decode(s: &str) -> Vec<u8> {
@@ -216,7 +256,8 @@ fn percent_decode(s: &str) -> Vec<u8> {
             && i + 2 < bytes.len()
             && bytes[i + 1].is_ascii_hexdigit()
             && bytes[i + 2].is_ascii_hexdigit()
-            && let Ok(b) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16)
+            && let Ok(b) =
+                u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16)
         {
             out.push(b);
             i += 3;
@@ -247,7 +288,8 @@ mod tests {
     use http::HeaderValue;
 
     const PATH: &str = "/api/v3/projects/e9993fc787d94b6c886cbaa340f9c0f4/clusters/8978deaa-1743-11ee-8e46-0255ac10004c/operation/postcheck";
-    const SDK_SIGNED: &[&str] = &["content-type", "host", "user-agent", "x-project-id", "x-sdk-date"];
+    const SDK_SIGNED: &[&str] =
+        &["content-type", "host", "user-agent", "x-project-id", "x-sdk-date"];
 
     fn sdk_headers(date: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -277,7 +319,13 @@ mod tests {
         // Made with huaweicloudsdkcore 3.1.219's Signer on this exact request
         // (AK "AKEXAMPLE", SK "SKEXAMPLE", body '{"a":1}').
         let headers = sdk_headers("20261129T043543Z");
-        let req = RequestParts { method: "POST", path: PATH, query: None, headers: &headers, body: br#"{"a":1}"# };
+        let req = RequestParts {
+            method: "POST",
+            path: PATH,
+            query: None,
+            headers: &headers,
+            body: br#"{"a":1}"#,
+        };
         let header = sign("AKEXAMPLE", "SKEXAMPLE", &req, SDK_SIGNED).unwrap();
         let auth = Authorization::parse(&header).unwrap();
         assert_eq!(auth.signature, PYTHON_SDK_SIGNATURE);
@@ -285,20 +333,33 @@ mod tests {
     }
 
     /// Printed by the SDK's own signer: `python3 tests/sdk/sign_reference.py`.
-    const PYTHON_SDK_SIGNATURE: &str = "16f728095ce824c5bbe4aa3f91b62d7ff6de2954ec9b9dbf5700ec7c45ea275a";
+    const PYTHON_SDK_SIGNATURE: &str =
+        "16f728095ce824c5bbe4aa3f91b62d7ff6de2954ec9b9dbf5700ec7c45ea275a";
 
     #[test]
     fn refuses_a_wrong_key_a_changed_body_an_old_date_and_an_unsigned_date() {
         let date = "20261129T043543Z";
         let headers = sdk_headers(date);
-        let req = RequestParts { method: "POST", path: PATH, query: None, headers: &headers, body: b"{}" };
+        let req = RequestParts {
+            method: "POST",
+            path: PATH,
+            query: None,
+            headers: &headers,
+            body: b"{}",
+        };
         let auth = Authorization::parse(&sign("AK", "right", &req, SDK_SIGNED).unwrap()).unwrap();
         verify(&auth, b"right", &req, at(date)).unwrap();
         assert_eq!(verify(&auth, b"wrong", &req, at(date)), Err(SignatureError::Mismatch));
         let changed = RequestParts { body: b"{ }", ..req };
         assert_eq!(verify(&auth, b"right", &changed, at(date)), Err(SignatureError::Mismatch));
-        assert_eq!(verify(&auth, b"right", &req, at("20261129T045100Z")), Err(SignatureError::Expired));
-        assert_eq!(verify(&auth, b"right", &req, at("20261129T042000Z")), Err(SignatureError::Expired));
+        assert_eq!(
+            verify(&auth, b"right", &req, at("20261129T045100Z")),
+            Err(SignatureError::Expired)
+        );
+        assert_eq!(
+            verify(&auth, b"right", &req, at("20261129T042000Z")),
+            Err(SignatureError::Expired)
+        );
         let no_date = Authorization::parse(&sign("AK", "right", &req, &["host"]).unwrap()).unwrap();
         assert_eq!(verify(&no_date, b"right", &req, at(date)), Err(SignatureError::BadDate));
     }
@@ -307,14 +368,24 @@ mod tests {
     fn verifies_whatever_headers_signed_headers_lists() {
         let date = "20261129T043543Z";
         let headers = sdk_headers(date);
-        let req = RequestParts { method: "GET", path: PATH, query: Some("limit=1"), headers: &headers, body: b"" };
-        let auth = Authorization::parse(&sign("AK", "sk", &req, &["host", "x-sdk-date"]).unwrap()).unwrap();
+        let req = RequestParts {
+            method: "GET",
+            path: PATH,
+            query: Some("limit=1"),
+            headers: &headers,
+            body: b"",
+        };
+        let auth = Authorization::parse(&sign("AK", "sk", &req, &["host", "x-sdk-date"]).unwrap())
+            .unwrap();
         verify(&auth, b"sk", &req, at(date)).unwrap();
         let other_query = RequestParts { query: Some("limit=2"), ..req };
         assert_eq!(verify(&auth, b"sk", &other_query, at(date)), Err(SignatureError::Mismatch));
         let mut missing = auth.clone();
         missing.signed_headers.push("x-not-sent".into());
-        assert_eq!(verify(&missing, b"sk", &req, at(date)), Err(SignatureError::MissingSignedHeader("x-not-sent".into())));
+        assert_eq!(
+            verify(&missing, b"sk", &req, at(date)),
+            Err(SignatureError::MissingSignedHeader("x-not-sent".into()))
+        );
     }
 
     #[test]
@@ -323,7 +394,13 @@ mod tests {
         assert_eq!(auth.access_key, "AKEXAMPLE");
         assert_eq!(auth.signed_headers, ["content-type", "host", "x-sdk-date"]);
         assert_eq!(auth.signature, "abcd");
-        for bad in ["", "Bearer x", "SDK-HMAC-SHA256", "SDK-HMAC-SHA256 Access=, SignedHeaders=a, Signature=b", "SDK-HMAC-SHA256 junk"] {
+        for bad in [
+            "",
+            "Bearer x",
+            "SDK-HMAC-SHA256",
+            "SDK-HMAC-SHA256 Access=, SignedHeaders=a, Signature=b",
+            "SDK-HMAC-SHA256 junk",
+        ] {
             assert!(Authorization::parse(bad).is_err(), "{bad:?}");
         }
     }

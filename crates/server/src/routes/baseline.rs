@@ -48,7 +48,10 @@ fn view(path: &ClusterPath, snapshot: &Snapshot, size: usize) -> BaselineView {
     }
 }
 
-async fn registered(state: &AppState, path: &ClusterPath) -> Result<postcheck_store::StoredCluster, ApiError> {
+async fn registered(
+    state: &AppState,
+    path: &ClusterPath,
+) -> Result<postcheck_store::StoredCluster, ApiError> {
     state
         .store
         .get_cluster(path.project.as_str(), path.cluster.as_str())
@@ -69,10 +72,16 @@ async fn registered(state: &AppState, path: &ClusterPath) -> Result<postcheck_st
     ),
     security(("token" = []), ("aksk" = []))
 )]
-pub async fn take(State(state): State<AppState>, path: ClusterPath) -> Result<(StatusCode, Json<BaselineView>), ApiError> {
+pub async fn take(
+    State(state): State<AppState>,
+    path: ClusterPath,
+) -> Result<(StatusCode, Json<BaselineView>), ApiError> {
     let cluster = registered(&state, &path).await?;
     let credentials = credentials_of(&state.key, &cluster).map_err(ApiError::Unavailable)?;
-    let client = credentials.client().await.map_err(|e| ApiError::Unavailable(format!("The cluster could not be reached: {e}.")))?;
+    let client = credentials
+        .client()
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("The cluster could not be reached: {e}.")))?;
     let deadline = state.runner.check_deadline();
     let snapshot = postcheck_engine::take_baseline(&client, deadline, &())
         .await
@@ -94,11 +103,17 @@ pub async fn take(State(state): State<AppState>, path: ClusterPath) -> Result<(S
     ),
     security(("token" = []), ("aksk" = []))
 )]
-pub async fn put(State(state): State<AppState>, path: ClusterPath, headers: HeaderMap, body: Bytes) -> Result<Json<BaselineView>, ApiError> {
+pub async fn put(
+    State(state): State<AppState>,
+    path: ClusterPath,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<BaselineView>, ApiError> {
     require_json(&headers)?;
     registered(&state, &path).await?;
-    let snapshot: Snapshot =
-        serde_json::from_slice(&body).map_err(|e| ApiError::InvalidRequest(format!("The body is not a postcheck Snapshot: {e}.")))?;
+    let snapshot: Snapshot = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::InvalidRequest(format!("The body is not a postcheck Snapshot: {e}."))
+    })?;
     store(&state, &path, &snapshot).await.map(Json)
 }
 
@@ -115,16 +130,20 @@ pub async fn put(State(state): State<AppState>, path: ClusterPath, headers: Head
     security(("token" = []), ("aksk" = []))
 )]
 pub async fn get(State(state): State<AppState>, path: ClusterPath) -> Result<Response, ApiError> {
-    let bytes = state
-        .store
-        .get_baseline(path.project.as_str(), path.cluster.as_str())
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("Cluster {} has no baseline.", path.cluster)))?;
+    let bytes =
+        state.store.get_baseline(path.project.as_str(), path.cluster.as_str()).await?.ok_or_else(
+            || ApiError::NotFound(format!("Cluster {} has no baseline.", path.cluster)),
+        )?;
     Ok(([(http::header::CONTENT_TYPE, "application/json")], bytes).into_response())
 }
 
-async fn store(state: &AppState, path: &ClusterPath, snapshot: &Snapshot) -> Result<BaselineView, ApiError> {
-    let bytes = serde_json::to_vec(snapshot).map_err(|e| ApiError::internal("encoding a baseline", e))?;
+async fn store(
+    state: &AppState,
+    path: &ClusterPath,
+    snapshot: &Snapshot,
+) -> Result<BaselineView, ApiError> {
+    let bytes =
+        serde_json::to_vec(snapshot).map_err(|e| ApiError::internal("encoding a baseline", e))?;
     state.store.put_baseline(path.project.as_str(), path.cluster.as_str(), &bytes).await?;
     tracing::info!(cluster = %path.cluster, bytes = bytes.len(), "baseline stored");
     Ok(view(path, snapshot, bytes.len()))

@@ -26,11 +26,18 @@ use crate::validation::require_json;
     ),
     security(("token" = []), ("aksk" = []))
 )]
-pub async fn create(State(state): State<AppState>, path: ProjectPath, headers: HeaderMap, body: Bytes) -> Result<(StatusCode, Json<ClusterView>), ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    path: ProjectPath,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<ClusterView>), ApiError> {
     require_json(&headers)?;
-    let registration: ClusterRegistration =
-        serde_json::from_slice(&body).map_err(|e| ApiError::InvalidRequest(format!("The body is not a valid cluster registration: {e}.")))?;
-    let stored = clusters::register(state.store.as_ref(), &state.key, &path.project, registration).await?;
+    let registration: ClusterRegistration = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::InvalidRequest(format!("The body is not a valid cluster registration: {e}."))
+    })?;
+    let stored =
+        clusters::register(state.store.as_ref(), &state.key, &path.project, registration).await?;
     tracing::info!(cluster = %stored.cluster_id, endpoint = %stored.endpoint, "cluster registered");
     Ok((StatusCode::CREATED, Json(ClusterView::from(&stored))))
 }
@@ -44,7 +51,10 @@ pub async fn create(State(state): State<AppState>, path: ProjectPath, headers: H
     responses((status = 200, description = "The project's clusters", body = ClusterList)),
     security(("token" = []), ("aksk" = []))
 )]
-pub async fn list(State(state): State<AppState>, path: ProjectPath) -> Result<Json<ClusterList>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    path: ProjectPath,
+) -> Result<Json<ClusterList>, ApiError> {
     let clusters = state.store.list_clusters(Some(path.project.as_str())).await?;
     Ok(Json(ClusterList::of(&clusters)))
 }
@@ -61,7 +71,10 @@ pub async fn list(State(state): State<AppState>, path: ProjectPath) -> Result<Js
     ),
     security(("token" = []), ("aksk" = []))
 )]
-pub async fn get(State(state): State<AppState>, path: ClusterPath) -> Result<Json<ClusterView>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    path: ClusterPath,
+) -> Result<Json<ClusterView>, ApiError> {
     let cluster = state
         .store
         .get_cluster(path.project.as_str(), path.cluster.as_str())
@@ -82,9 +95,16 @@ pub async fn get(State(state): State<AppState>, path: ClusterPath) -> Result<Jso
     ),
     security(("token" = []), ("aksk" = []))
 )]
-pub async fn delete(State(state): State<AppState>, path: ClusterPath) -> Result<Json<ClusterView>, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    path: ClusterPath,
+) -> Result<Json<ClusterView>, ApiError> {
     let not_found = || ApiError::cluster_not_registered(&path.cluster);
-    let cluster = state.store.get_cluster(path.project.as_str(), path.cluster.as_str()).await?.ok_or_else(not_found)?;
+    let cluster = state
+        .store
+        .get_cluster(path.project.as_str(), path.cluster.as_str())
+        .await?
+        .ok_or_else(not_found)?;
     if !state.store.delete_cluster(path.project.as_str(), path.cluster.as_str()).await? {
         return Err(not_found());
     }

@@ -14,7 +14,12 @@ pub async fn healthz() -> &'static str {
 
 /// Readiness: the database answers.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match tokio::time::timeout(std::time::Duration::from_secs(5), state.store.find_token("readiness-probe")).await {
+    match tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        state.store.find_token("readiness-probe"),
+    )
+    .await
+    {
         Ok(Ok(_)) => (StatusCode::OK, "ready\n"),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "not ready: the database did not answer");

@@ -30,11 +30,14 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// `POST` here runs a post-check.
-pub const POSTCHECK: &str = "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/postcheck";
+pub const POSTCHECK: &str =
+    "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/postcheck";
 /// `GET` here lists a cluster's post-check tasks.
-pub const TASKS: &str = "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/postcheck/tasks";
+pub const TASKS: &str =
+    "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/postcheck/tasks";
 /// `GET` here reads one post-check task.
-pub const TASK: &str = "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/postcheck/tasks/{task_id}";
+pub const TASK: &str =
+    "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/postcheck/tasks/{task_id}";
 /// `POST` registers, `GET` lists a project's clusters.
 pub const CLUSTERS: &str = "/api/v3/projects/{project_id}/clusters";
 /// `GET` reads, `DELETE` removes a registered cluster.
@@ -80,7 +83,10 @@ async fn not_found() -> ApiError {
     ApiError::NotFound("No such route.".into())
 }
 
-async fn path_params<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<HashMap<String, String>, ApiError> {
+async fn path_params<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+) -> Result<HashMap<String, String>, ApiError> {
     Path::<HashMap<String, String>>::from_request_parts(parts, state)
         .await
         .map(|Path(p)| p)
@@ -88,7 +94,10 @@ async fn path_params<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<Has
 }
 
 fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Result<&'a str, ApiError> {
-    params.get(name).map(String::as_str).ok_or_else(|| ApiError::InvalidRequest(format!("The path has no {name}.")))
+    params
+        .get(name)
+        .map(String::as_str)
+        .ok_or_else(|| ApiError::InvalidRequest(format!("The path has no {name}.")))
 }
 
 /// `{project_id}` of the path, parsed.

@@ -50,7 +50,12 @@ fn wants_async(headers: &HeaderMap) -> bool {
     ),
     security(("token" = []), ("aksk" = []))
 )]
-pub async fn create(State(state): State<AppState>, path: ClusterPath, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    path: ClusterPath,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     require_json(&headers)?;
     let request = parse_postcheck(&body, &path.cluster)?;
     let cluster = state
@@ -64,8 +69,11 @@ pub async fn create(State(state): State<AppState>, path: ClusterPath, headers: H
             "/api/v3/projects/{}/clusters/{}/operation/postcheck/tasks/{}",
             path.project, path.cluster, started.task.uid
         );
-        let mut response = (StatusCode::ACCEPTED, Json(task_document(&started.task))).into_response();
-        response.headers_mut().insert("preference-applied", HeaderValue::from_static("respond-async"));
+        let mut response =
+            (StatusCode::ACCEPTED, Json(task_document(&started.task))).into_response();
+        response
+            .headers_mut()
+            .insert("preference-applied", HeaderValue::from_static("respond-async"));
         if let Ok(v) = HeaderValue::from_str(&location) {
             response.headers_mut().insert(http::header::LOCATION, v);
         }

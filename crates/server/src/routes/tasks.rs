@@ -45,13 +45,21 @@ pub struct ListQuery {
     ),
     security(("token" = []), ("aksk" = []))
 )]
-pub async fn get(State(state): State<AppState>, path: TaskPath) -> Result<Json<PostCheckTask>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    path: TaskPath,
+) -> Result<Json<PostCheckTask>, ApiError> {
     let task = state
         .store
         .get_task(path.project.as_str(), path.task.as_str())
         .await?
         .filter(|t| t.cluster_id == path.cluster.as_str())
-        .ok_or_else(|| ApiError::NotFound(format!("Task {} of cluster {} does not exist.", path.task, path.cluster)))?;
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "Task {} of cluster {} does not exist.",
+                path.task, path.cluster
+            ))
+        })?;
     Ok(Json(task_document(&task)))
 }
 
@@ -76,17 +84,21 @@ pub async fn list(
     path: ClusterPath,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<TaskList>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::InvalidRequest(format!("The query is not valid: {e}.")))?;
+    let Query(query) =
+        query.map_err(|e| ApiError::InvalidRequest(format!("The query is not valid: {e}.")))?;
     let limit = match query.limit.as_deref() {
         None => DEFAULT_LIMIT,
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| ApiError::InvalidRequest(format!("limit must be a number from 1 to {MAX_LIMIT}.")))?,
+        Some(text) => {
+            text.parse::<u32>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
+                ApiError::InvalidRequest(format!("limit must be a number from 1 to {MAX_LIMIT}."))
+            })?
+        }
     };
     let marker = query.marker.filter(|m| !m.is_empty());
-    let page = state.store.list_tasks(path.project.as_str(), path.cluster.as_str(), limit, marker.as_deref()).await?;
+    let page = state
+        .store
+        .list_tasks(path.project.as_str(), path.cluster.as_str(), limit, marker.as_deref())
+        .await?;
     Ok(Json(TaskList {
         api_version: API_VERSION.into(),
         kind: "List".into(),

@@ -27,7 +27,9 @@ fn clusters_path() -> String {
 #[tokio::test]
 async fn a_cluster_registered_with_a_kubeconfig_is_shown_without_credentials() {
     let app = spawn_app().await;
-    let response = app.post_json(&clusters_path(), &json!({"clusterID": CLUSTER, "kubeconfig": KUBECONFIG})).await;
+    let response = app
+        .post_json(&clusters_path(), &json!({"clusterID": CLUSTER, "kubeconfig": KUBECONFIG}))
+        .await;
     assert_eq!(response.status(), 201);
     let text = response.text().await.unwrap();
     assert!(!text.contains("kubeconfig-secret-token"), "the answer echoes a credential: {text}");
@@ -39,11 +41,17 @@ async fn a_cluster_registered_with_a_kubeconfig_is_shown_without_credentials() {
     let one = app.get(&format!("{}/{CLUSTER}", clusters_path())).await.text().await.unwrap();
     let list = app.get(&clusters_path()).await.text().await.unwrap();
     for answer in [&one, &list] {
-        assert!(answer.contains(CLUSTER) && !answer.contains("kubeconfig-secret-token"), "{answer}");
+        assert!(
+            answer.contains(CLUSTER) && !answer.contains("kubeconfig-secret-token"),
+            "{answer}"
+        );
     }
     let stored = app.store.get_cluster(PROJECT, CLUSTER).await.unwrap().unwrap();
     let secret = b"kubeconfig-secret-token";
-    assert!(!stored.encrypted_credentials.windows(secret.len()).any(|w| w == secret), "stored in the clear");
+    assert!(
+        !stored.encrypted_credentials.windows(secret.len()).any(|w| w == secret),
+        "stored in the clear"
+    );
 }
 
 #[tokio::test]
@@ -57,13 +65,19 @@ async fn a_cluster_is_registered_once_and_removed_once() {
     assert_eq!(removed.status(), 200);
     let again = app.http.delete(&url).header("X-Auth-Token", &app.token).send().await.unwrap();
     assert_cce_error(again, 404, "CCE.01404001").await;
-    assert_cce_error(app.get(&format!("{}/{CLUSTER}", clusters_path())).await, 404, "CCE.01404001").await;
+    assert_cce_error(app.get(&format!("{}/{CLUSTER}", clusters_path())).await, 404, "CCE.01404001")
+        .await;
 }
 
 #[tokio::test]
 async fn a_cluster_id_is_made_when_none_is_given() {
     let app = spawn_app().await;
-    let shown: Value = app.post_json(&clusters_path(), &json!({"endpoint": "https://127.0.0.1:6443", "token": "t"})).await.json().await.unwrap();
+    let shown: Value = app
+        .post_json(&clusters_path(), &json!({"endpoint": "https://127.0.0.1:6443", "token": "t"}))
+        .await
+        .json()
+        .await
+        .unwrap();
     let uid = shown["metadata"]["uid"].as_str().unwrap();
     assert!(uuid::Uuid::parse_str(uid).is_ok(), "{shown}");
 }

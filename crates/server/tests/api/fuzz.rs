@@ -22,14 +22,23 @@ fn json_value() -> impl Strategy<Value = Value> {
     json_leaf().prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
-            prop::collection::btree_map("[a-zA-Z]{0,12}", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map("[a-zA-Z]{0,12}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }
 
 /// The seed with one of its fields replaced by an arbitrary value.
 fn mutated_seed() -> impl Strategy<Value = Value> {
-    let fields = prop::sample::select(vec!["apiVersion", "kind", "spec", "spec.clusterID", "spec.clusterVersion", "spec.targetVersion", "extra"]);
+    let fields = prop::sample::select(vec![
+        "apiVersion",
+        "kind",
+        "spec",
+        "spec.clusterID",
+        "spec.clusterVersion",
+        "spec.targetVersion",
+        "extra",
+    ]);
     (fields, json_value()).prop_map(|(field, value)| {
         let mut seed = seed_request();
         match field.split_once('.') {
@@ -71,7 +80,8 @@ fn arbitrary_posts_never_get_a_5xx() {
         app
     });
     let path = TestApp::postcheck_path(PROJECT, CLUSTER);
-    let mut runner = TestRunner::new(Config { cases: 200, failure_persistence: None, ..Config::default() });
+    let mut runner =
+        TestRunner::new(Config { cases: 200, failure_persistence: None, ..Config::default() });
     runner
         .run(&(body(), content_type()), |(body, content_type)| {
             let bytes = match &body {
@@ -85,7 +95,10 @@ fn arbitrary_posts_never_get_a_5xx() {
             });
             prop_assert!(status < 500, "status {status} for {body:?} ({content_type:?}): {answer}");
             if status >= 400 {
-                prop_assert!(answer["errorCode"].as_str().is_some_and(|c| c.starts_with("CCE.")), "not CCE's shape: {answer}");
+                prop_assert!(
+                    answer["errorCode"].as_str().is_some_and(|c| c.starts_with("CCE.")),
+                    "not CCE's shape: {answer}"
+                );
             } else {
                 prop_assert_eq!(&answer["kind"], "PostCheckTask");
             }
@@ -93,6 +106,7 @@ fn arbitrary_posts_never_get_a_5xx() {
         })
         .unwrap();
     // The service is still up and answering after all of it.
-    let health = runtime.block_on(async { app.http.get(app.url("/healthz")).send().await.unwrap().status() });
+    let health = runtime
+        .block_on(async { app.http.get(app.url("/healthz")).send().await.unwrap().status() });
     assert_eq!(health, 200);
 }

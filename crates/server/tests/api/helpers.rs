@@ -83,7 +83,9 @@ pub async fn spawn_on(database_url: &str, adjust: impl FnOnce(&mut ServerConfig)
     });
     let store = postcheck_store::open(database_url).await.expect("the test opens the database");
     let (key, _) = MasterKey::load(&KeySource::Inline(KEY_HEX.into())).unwrap();
-    let token = credentials::create_token(store.as_ref(), &ProjectId::parse(PROJECT).unwrap()).await.unwrap();
+    let token = credentials::create_token(store.as_ref(), &ProjectId::parse(PROJECT).unwrap())
+        .await
+        .unwrap();
     TestApp {
         base,
         store,
@@ -113,8 +115,19 @@ impl TestApp {
     }
 
     /// POSTs raw bytes with a content type and extra headers, with this app's token.
-    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>, extra: &[(&str, &str)]) -> reqwest::Response {
-        let mut request = self.http.post(self.url(path)).header("X-Auth-Token", &self.token).header("Content-Type", content_type).body(body);
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(self.url(path))
+            .header("X-Auth-Token", &self.token)
+            .header("Content-Type", content_type)
+            .body(body);
         for (k, v) in extra {
             request = request.header(*k, *v);
         }
@@ -123,12 +136,19 @@ impl TestApp {
 
     /// GETs a path with this app's token.
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http.get(self.url(path)).header("X-Auth-Token", &self.token).send().await.expect("the service answers")
+        self.http
+            .get(self.url(path))
+            .header("X-Auth-Token", &self.token)
+            .send()
+            .await
+            .expect("the service answers")
     }
 
     /// A token of another project.
     pub async fn token_of(&self, project: &str) -> String {
-        credentials::create_token(self.store.as_ref(), &ProjectId::parse(project).unwrap()).await.unwrap()
+        credentials::create_token(self.store.as_ref(), &ProjectId::parse(project).unwrap())
+            .await
+            .unwrap()
     }
 
     /// Registers a cluster of [`PROJECT`] reached with `endpoint` and a bearer token.
@@ -144,7 +164,10 @@ impl TestApp {
             let _ = stop.send(());
         }
         if let Some(served) = self.served.take() {
-            tokio::time::timeout(Duration::from_secs(30), served).await.expect("the service stops in time").expect("the service stops cleanly");
+            tokio::time::timeout(Duration::from_secs(30), served)
+                .await
+                .expect("the service stops in time")
+                .expect("the service stops cleanly");
         }
     }
 }
@@ -190,7 +213,10 @@ pub async fn wait_for_final(app: &TestApp, path: &str, within: Duration) -> Valu
         if task["status"]["phase"] != "Running" {
             return task;
         }
-        assert!(tokio::time::Instant::now() < until, "the task is still Running after {within:?}: {task}");
+        assert!(
+            tokio::time::Instant::now() < until,
+            "the task is still Running after {within:?}: {task}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -204,9 +230,22 @@ pub fn sdk_signed_headers(ak: &str, sk: &str, method: &str, url: &str, body: &[u
     headers.insert("host", HeaderValue::from_str(&host).unwrap());
     headers.insert("user-agent", HeaderValue::from_static("huaweicloud-usdk-python/3.0"));
     headers.insert("x-project-id", HeaderValue::from_static(PROJECT));
-    headers.insert("x-sdk-date", HeaderValue::from_str(&signer::format_sdk_date(Utc::now())).unwrap());
-    let parts = signer::RequestParts { method, path: parsed.path(), query: parsed.query(), headers: &headers, body };
-    let auth = signer::sign(ak, sk, &parts, &["content-type", "host", "user-agent", "x-project-id", "x-sdk-date"]).unwrap();
+    headers
+        .insert("x-sdk-date", HeaderValue::from_str(&signer::format_sdk_date(Utc::now())).unwrap());
+    let parts = signer::RequestParts {
+        method,
+        path: parsed.path(),
+        query: parsed.query(),
+        headers: &headers,
+        body,
+    };
+    let auth = signer::sign(
+        ak,
+        sk,
+        &parts,
+        &["content-type", "host", "user-agent", "x-project-id", "x-sdk-date"],
+    )
+    .unwrap();
     headers.insert("authorization", HeaderValue::from_str(&auth).unwrap());
     headers
 }

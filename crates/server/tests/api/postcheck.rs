@@ -27,9 +27,13 @@ async fn the_seed_request_checks_a_real_cluster_and_answers_in_the_seed_shape() 
         "caPem": cluster.ca_pem(),
         "token": cluster.admin_token(),
     });
-    let response = app.post_json(&format!("/api/v3/projects/{PROJECT}/clusters"), &registration).await;
+    let response =
+        app.post_json(&format!("/api/v3/projects/{PROJECT}/clusters"), &registration).await;
     assert_eq!(response.status(), 201);
-    assert!(!response.text().await.unwrap().contains(&cluster.admin_token()), "the token is never echoed");
+    assert!(
+        !response.text().await.unwrap().contains(&cluster.admin_token()),
+        "the token is never echoed"
+    );
 
     // The seed's request names 1.19.16, the cluster runs 1.36: examined, and Failed.
     let response = app.post_json(&TestApp::postcheck_path(PROJECT, CLUSTER), &seed_request()).await;
@@ -45,7 +49,12 @@ async fn the_seed_request_checks_a_real_cluster_and_answers_in_the_seed_shape() 
     let mut request = seed_request();
     request["spec"]["clusterVersion"] = json!("v1.35");
     request["spec"]["targetVersion"] = json!("v1.36");
-    let task: Value = app.post_json(&TestApp::postcheck_path(PROJECT, CLUSTER), &request).await.json().await.unwrap();
+    let task: Value = app
+        .post_json(&TestApp::postcheck_path(PROJECT, CLUSTER), &request)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(task["status"]["phase"], "Success", "{task}");
 
     // With a baseline taken from the cluster, the check compares against it and still passes.
@@ -57,14 +66,24 @@ async fn the_seed_request_checks_a_real_cluster_and_answers_in_the_seed_shape() 
         .await
         .unwrap();
     assert_eq!(baseline.status(), 201, "{}", baseline.text().await.unwrap());
-    let task: Value = app.post_json(&TestApp::postcheck_path(PROJECT, CLUSTER), &request).await.json().await.unwrap();
+    let task: Value = app
+        .post_json(&TestApp::postcheck_path(PROJECT, CLUSTER), &request)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(task["status"]["phase"], "Success", "{task}");
     let synthetic = item(&task, "synthetic-pod");
     assert_eq!(synthetic["phase"], "Skipped", "opt-in only: {task}");
 
     // postcheck's spec extension `synthetic: true` runs CCE's new-pod check through the API.
     request["spec"]["synthetic"] = json!(true);
-    let task: Value = app.post_json(&TestApp::postcheck_path(PROJECT, CLUSTER), &request).await.json().await.unwrap();
+    let task: Value = app
+        .post_json(&TestApp::postcheck_path(PROJECT, CLUSTER), &request)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(task["spec"]["synthetic"], true, "{task}");
     assert_eq!(task["status"]["phase"], "Success", "{task}");
     assert_eq!(item(&task, "synthetic-pod")["phase"], "Success", "{task}");

@@ -15,7 +15,8 @@ fn postcheck_bin() -> std::path::PathBuf {
         return bin.into();
     }
     let exe = std::env::current_exe().unwrap();
-    let candidate = exe.parent().and_then(|deps| deps.parent()).map(|debug| debug.join("postcheck")).unwrap();
+    let candidate =
+        exe.parent().and_then(|deps| deps.parent()).map(|debug| debug.join("postcheck")).unwrap();
     assert!(
         candidate.exists(),
         "the postcheck binary is not built at {} (run `cargo build -p postcheck-cli` or set POSTCHECK_BIN)",
@@ -35,7 +36,15 @@ fn serve(database_url: &str) -> Served {
 
 fn serve_with(database_url: &str, extra: &[&str]) -> Served {
     let mut child = Command::new(postcheck_bin())
-        .args(["serve", "--listen", "127.0.0.1:0", "--replica-id", "recovery-test", "--check-deadline", "120s"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--replica-id",
+            "recovery-test",
+            "--check-deadline",
+            "120s",
+        ])
         .args(extra)
         .args(["--database-url", database_url])
         .env("POSTCHECK_KEY", KEY_HEX)
@@ -44,7 +53,11 @@ fn serve_with(database_url: &str, extra: &[&str]) -> Served {
         .spawn()
         .expect("starting postcheck serve");
     let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.as_mut().unwrap()), &mut line).unwrap();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
     let base = line.trim().rsplit(' ').next().unwrap_or_default().to_owned();
     assert!(base.starts_with("http://"), "postcheck serve did not say where it listens: {line:?}");
     Served { child, base }
@@ -62,14 +75,25 @@ async fn a_task_left_running_by_a_killed_process_ends_error_at_the_next_start() 
 
     let mut first = serve(&database);
     let path = format!("{}{}", first.base, TestApp::postcheck_path(PROJECT, CLUSTER));
-    let response = app.http.post(&path).header("X-Auth-Token", &app.token).header("Prefer", "respond-async").json(&seed_request()).send().await.unwrap();
+    let response = app
+        .http
+        .post(&path)
+        .header("X-Auth-Token", &app.token)
+        .header("Prefer", "respond-async")
+        .json(&seed_request())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 202);
     let task: Value = response.json().await.unwrap();
     let uid = task["metadata"]["uid"].as_str().unwrap().to_owned();
 
     first.child.kill().expect("SIGKILL"); // Child::kill sends SIGKILL: no drain, no goodbye.
     first.child.wait().unwrap();
-    assert_eq!(app.store.get_task(PROJECT, &uid).await.unwrap().unwrap().status.phase, postcheck_model::TaskPhase::Running);
+    assert_eq!(
+        app.store.get_task(PROJECT, &uid).await.unwrap().unwrap().status.phase,
+        postcheck_model::TaskPhase::Running
+    );
 
     let mut second = serve(&database);
     let read: Value = app
@@ -85,7 +109,15 @@ async fn a_task_left_running_by_a_killed_process_ends_error_at_the_next_start() 
     assert_eq!(read["status"]["phase"], "Error", "{read}");
     assert!(read["status"]["message"].as_str().unwrap().contains("restarted"), "{read}");
     // And the cluster is free again.
-    let again = app.http.post(format!("{}{}", second.base, TestApp::postcheck_path(PROJECT, CLUSTER))).header("X-Auth-Token", &app.token).header("Prefer", "respond-async").json(&seed_request()).send().await.unwrap();
+    let again = app
+        .http
+        .post(format!("{}{}", second.base, TestApp::postcheck_path(PROJECT, CLUSTER)))
+        .header("X-Auth-Token", &app.token)
+        .header("Prefer", "respond-async")
+        .json(&seed_request())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), 202);
     let _ = second.child.kill();
     let _ = second.child.wait();
@@ -103,16 +135,31 @@ async fn sigterm_drains_running_checks_and_exits() {
 
     let mut served = serve_with(&database, &["--grace-period", "1s"]);
     let path = format!("{}{}", served.base, TestApp::postcheck_path(PROJECT, CLUSTER));
-    let response = app.http.post(&path).header("X-Auth-Token", &app.token).header("Prefer", "respond-async").json(&seed_request()).send().await.unwrap();
+    let response = app
+        .http
+        .post(&path)
+        .header("X-Auth-Token", &app.token)
+        .header("Prefer", "respond-async")
+        .json(&seed_request())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 202);
-    let uid = response.json::<Value>().await.unwrap()["metadata"]["uid"].as_str().unwrap().to_owned();
+    let uid =
+        response.json::<Value>().await.unwrap()["metadata"]["uid"].as_str().unwrap().to_owned();
 
     let stopped = std::time::Instant::now();
-    let killed = Command::new("kill").args(["-TERM", &served.child.id().to_string()]).status().expect("running kill");
+    let killed = Command::new("kill")
+        .args(["-TERM", &served.child.id().to_string()])
+        .status()
+        .expect("running kill");
     assert!(killed.success());
     let status = tokio::task::spawn_blocking(move || served.child.wait()).await.unwrap().unwrap();
     assert!(status.success(), "postcheck serve exits cleanly on SIGTERM: {status}");
-    assert!(stopped.elapsed() < Duration::from_secs(15), "it exits after the grace period, not the check deadline");
+    assert!(
+        stopped.elapsed() < Duration::from_secs(15),
+        "it exits after the grace period, not the check deadline"
+    );
     let task = app.store.get_task(PROJECT, &uid).await.unwrap().unwrap();
     assert_eq!(task.status.phase, postcheck_model::TaskPhase::Error);
     assert!(task.status.message.unwrap().contains("shut down"));
@@ -130,9 +177,18 @@ async fn another_replica_ends_a_dead_replicas_task_when_its_lease_lapses() {
 
     let mut doomed = serve_with(&database, &["--lease-ttl", "2s"]);
     let path = format!("{}{}", doomed.base, TestApp::postcheck_path(PROJECT, CLUSTER));
-    let response = survivor.http.post(&path).header("X-Auth-Token", &survivor.token).header("Prefer", "respond-async").json(&seed_request()).send().await.unwrap();
+    let response = survivor
+        .http
+        .post(&path)
+        .header("X-Auth-Token", &survivor.token)
+        .header("Prefer", "respond-async")
+        .json(&seed_request())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 202);
-    let uid = response.json::<Value>().await.unwrap()["metadata"]["uid"].as_str().unwrap().to_owned();
+    let uid =
+        response.json::<Value>().await.unwrap()["metadata"]["uid"].as_str().unwrap().to_owned();
     doomed.child.kill().expect("SIGKILL");
     doomed.child.wait().unwrap();
 

@@ -11,7 +11,9 @@ fn path() -> String {
 #[tokio::test]
 async fn malformed_json_is_400_invalid_request() {
     let app = spawn_app().await;
-    let response = app.post_raw(&path(), "application/json", b"{\"kind\": \"PostCheckTask\",".to_vec(), &[]).await;
+    let response = app
+        .post_raw(&path(), "application/json", b"{\"kind\": \"PostCheckTask\",".to_vec(), &[])
+        .await;
     assert_cce_error(response, 400, "CCE.01400001").await;
 }
 
@@ -32,8 +34,12 @@ async fn missing_mandatory_fields_are_400() {
     for field in ["apiVersion", "kind", "spec"] {
         let mut body = seed_request();
         body.as_object_mut().unwrap().remove(field);
-        let error = assert_cce_error(app.post_json(&path(), &body).await, 400, "CCE.01400001").await;
-        assert!(error["errorMessage"].as_str().unwrap().contains(field), "the message names {field}: {error}");
+        let error =
+            assert_cce_error(app.post_json(&path(), &body).await, 400, "CCE.01400001").await;
+        assert!(
+            error["errorMessage"].as_str().unwrap().contains(field),
+            "the message names {field}: {error}"
+        );
     }
 }
 
@@ -52,7 +58,8 @@ async fn unparseable_versions_are_400() {
     for field in ["clusterVersion", "targetVersion"] {
         let mut body = seed_request();
         body["spec"][field] = json!("latest");
-        let error = assert_cce_error(app.post_json(&path(), &body).await, 400, "CCE.01400001").await;
+        let error =
+            assert_cce_error(app.post_json(&path(), &body).await, 400, "CCE.01400001").await;
         assert!(error["errorMessage"].as_str().unwrap().contains(field), "{error}");
     }
 }
@@ -68,7 +75,8 @@ async fn a_target_lower_than_the_source_is_400_version_not_supported() {
 #[tokio::test]
 async fn a_body_that_is_not_json_content_is_400_content_type_not_supported() {
     let app = spawn_app().await;
-    let response = app.post_raw(&path(), "text/plain", seed_request().to_string().into_bytes(), &[]).await;
+    let response =
+        app.post_raw(&path(), "text/plain", seed_request().to_string().into_bytes(), &[]).await;
     assert_cce_error(response, 400, "CCE.01400006").await;
 }
 
@@ -76,21 +84,30 @@ async fn a_body_that_is_not_json_content_is_400_content_type_not_supported() {
 async fn json_with_a_charset_is_accepted() {
     let app = spawn_app().await;
     // Valid up to the cluster lookup: an unregistered cluster is then 404, not 400.
-    let response = app.post_raw(&path(), "application/json;charset=utf-8", seed_request().to_string().into_bytes(), &[]).await;
+    let response = app
+        .post_raw(
+            &path(),
+            "application/json;charset=utf-8",
+            seed_request().to_string().into_bytes(),
+            &[],
+        )
+        .await;
     assert_cce_error(response, 404, "CCE.01404001").await;
 }
 
 #[tokio::test]
 async fn an_unknown_cluster_is_404() {
     let app = spawn_app().await;
-    let error = assert_cce_error(app.post_json(&path(), &seed_request()).await, 404, "CCE.01404001").await;
+    let error =
+        assert_cce_error(app.post_json(&path(), &seed_request()).await, 404, "CCE.01404001").await;
     assert!(error["errorMessage"].as_str().unwrap().contains(CLUSTER), "{error}");
 }
 
 #[tokio::test]
 async fn a_malformed_cluster_id_in_the_path_is_400() {
     let app = spawn_app().await;
-    let response = app.post_json(&TestApp::postcheck_path(PROJECT, "not-a-uuid"), &seed_request()).await;
+    let response =
+        app.post_json(&TestApp::postcheck_path(PROJECT, "not-a-uuid"), &seed_request()).await;
     assert_cce_error(response, 400, "CCE.01400001").await;
 }
 
@@ -114,7 +131,10 @@ async fn unknown_extra_fields_are_ignored() {
     assert_eq!(response.status(), 200);
     let task: serde_json::Value = response.json().await.unwrap();
     assert_eq!(task["kind"], "PostCheckTask");
-    assert!(task["spec"].get("skippedCheckItemList").is_none(), "unknown fields are not echoed: {task}");
+    assert!(
+        task["spec"].get("skippedCheckItemList").is_none(),
+        "unknown fields are not echoed: {task}"
+    );
 }
 
 #[tokio::test]

@@ -17,8 +17,16 @@ pub async fn clusters_are_registered_listed_and_removed(store: Arc<dyn Store>) {
     }
 
     assert_eq!(store.get_cluster("proj-a", "cluster-z").await.unwrap(), Some(older.clone()));
-    assert_eq!(store.list_clusters(Some("proj-a")).await.unwrap(), vec![older.clone(), newer.clone()], "oldest first");
-    assert_eq!(store.list_clusters(None).await.unwrap(), vec![older.clone(), other.clone(), newer.clone()], "all projects");
+    assert_eq!(
+        store.list_clusters(Some("proj-a")).await.unwrap(),
+        vec![older.clone(), newer.clone()],
+        "oldest first"
+    );
+    assert_eq!(
+        store.list_clusters(None).await.unwrap(),
+        vec![older.clone(), other.clone(), newer.clone()],
+        "all projects"
+    );
 
     assert!(store.delete_cluster("proj-a", "cluster-z").await.unwrap());
     assert!(!store.delete_cluster("proj-a", "cluster-z").await.unwrap(), "it is gone");
@@ -32,9 +40,15 @@ pub async fn registering_a_cluster_twice_is_a_conflict(store: Arc<dyn Store>) {
 
     let again = store.create_cluster(&cluster("proj-a", "cluster-1", now())).await.unwrap_err();
 
-    assert!(matches!(&again, StoreError::Conflict { what } if what.contains("cluster-1")), "{again:?}");
+    assert!(
+        matches!(&again, StoreError::Conflict { what } if what.contains("cluster-1")),
+        "{again:?}"
+    );
     assert_eq!(store.get_cluster("proj-a", "cluster-1").await.unwrap(), Some(first));
-    store.create_cluster(&cluster("proj-b", "cluster-1", now())).await.expect("another project may use the same ID");
+    store
+        .create_cluster(&cluster("proj-b", "cluster-1", now()))
+        .await
+        .expect("another project may use the same ID");
 }
 
 pub async fn a_baseline_is_replaced_and_goes_with_its_cluster(store: Arc<dyn Store>) {
@@ -43,12 +57,23 @@ pub async fn a_baseline_is_replaced_and_goes_with_its_cluster(store: Arc<dyn Sto
 
     store.put_baseline("proj-a", "cluster-1", b"{\"v\":1}").await.unwrap();
     store.put_baseline("proj-a", "cluster-1", b"{\"v\":2}").await.unwrap();
-    assert_eq!(store.get_baseline("proj-a", "cluster-1").await.unwrap().as_deref(), Some(&b"{\"v\":2}"[..]));
+    assert_eq!(
+        store.get_baseline("proj-a", "cluster-1").await.unwrap().as_deref(),
+        Some(&b"{\"v\":2}"[..])
+    );
 
     assert!(store.delete_cluster("proj-a", "cluster-1").await.unwrap());
-    assert_eq!(store.get_baseline("proj-a", "cluster-1").await.unwrap(), None, "the baseline went with its cluster");
+    assert_eq!(
+        store.get_baseline("proj-a", "cluster-1").await.unwrap(),
+        None,
+        "the baseline went with its cluster"
+    );
     store.create_cluster(&cluster("proj-a", "cluster-1", now())).await.unwrap();
-    assert_eq!(store.get_baseline("proj-a", "cluster-1").await.unwrap(), None, "a re-registered cluster starts afresh");
+    assert_eq!(
+        store.get_baseline("proj-a", "cluster-1").await.unwrap(),
+        None,
+        "a re-registered cluster starts afresh"
+    );
 
     let unregistered = store.put_baseline("proj-a", "cluster-9", b"{}").await;
     assert!(unregistered.is_err(), "a baseline needs a registered cluster");

@@ -28,6 +28,12 @@ pub async fn access_keys_are_found_by_their_id(store: Arc<dyn Store>) {
 
     assert_eq!(store.find_access_key("HPUAEXAMPLEAK0001").await.unwrap(), Some(key.clone()));
     assert_eq!(store.find_access_key("HPUAUNKNOWN").await.unwrap(), None);
-    let again = store.create_access_key(&StoredAccessKey { project_id: "proj-b".into(), ..key }).await.unwrap_err();
-    assert!(matches!(&again, StoreError::Conflict { what } if what.contains("HPUAEXAMPLEAK0001")), "{again:?}");
+    let again = store
+        .create_access_key(&StoredAccessKey { project_id: "proj-b".into(), ..key })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&again, StoreError::Conflict { what } if what.contains("HPUAEXAMPLEAK0001")),
+        "{again:?}"
+    );
 }

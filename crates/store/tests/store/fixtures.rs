@@ -103,13 +103,17 @@ impl TestDatabase {
 /// A superuser connection; panics, saying why, when the server cannot be reached.
 async fn admin_connection(admin_url: &str) -> sqlx::PgConnection {
     let shown = postcheck_store::redact_url(admin_url);
-    match tokio::time::timeout(Duration::from_secs(10), sqlx::PgConnection::connect(admin_url)).await {
+    match tokio::time::timeout(Duration::from_secs(10), sqlx::PgConnection::connect(admin_url))
+        .await
+    {
         Ok(Ok(conn)) => conn,
         Ok(Err(e)) => panic!(
             "cannot reach the PostgreSQL server {shown} ({POSTGRES_URL_VAR}): {e}; \
              is it running? (`scripts/pg-test-server start`)"
         ),
-        Err(_) => panic!("connecting to the PostgreSQL server {shown} ({POSTGRES_URL_VAR}) timed out"),
+        Err(_) => {
+            panic!("connecting to the PostgreSQL server {shown} ({POSTGRES_URL_VAR}) timed out")
+        }
     }
 }
 
@@ -135,7 +139,12 @@ pub fn now() -> DateTime<Utc> {
 pub const OWNER: &str = "replica-a";
 
 /// A task of `project` checking `cluster`, `Running` on [`OWNER`] with a lease of a minute.
-pub fn running_task(project: &str, cluster: &str, uid: &str, created_at: DateTime<Utc>) -> StoredTask {
+pub fn running_task(
+    project: &str,
+    cluster: &str,
+    uid: &str,
+    created_at: DateTime<Utc>,
+) -> StoredTask {
     StoredTask {
         uid: uid.to_owned(),
         project_id: project.to_owned(),
@@ -171,7 +180,13 @@ pub fn cluster(project: &str, cluster_id: &str, created_at: DateTime<Utc>) -> St
 
 #[test]
 fn the_test_database_url_keeps_the_server_and_its_options() {
-    assert_eq!(with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"), "postgres://postgres@127.0.0.1:5432/t1");
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
+        "postgres://postgres@127.0.0.1:5432/t1"
+    );
     assert_eq!(with_database("postgres://u@h:1", "t1"), "postgres://u@h:1/t1");
-    assert_eq!(with_database("postgres://u@h/db?sslmode=disable", "t1"), "postgres://u@h/t1?sslmode=disable");
+    assert_eq!(
+        with_database("postgres://u@h/db?sslmode=disable", "t1"),
+        "postgres://u@h/t1?sslmode=disable"
+    );
 }

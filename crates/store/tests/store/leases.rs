@@ -6,14 +6,17 @@ use chrono::Duration;
 use postcheck_model::{TaskPhase, TaskStatus};
 use postcheck_store::Store;
 
-use crate::fixtures::{now, running_task, OWNER};
+use crate::fixtures::{OWNER, now, running_task};
 
 pub async fn renewing_extends_only_the_owners_running_tasks(store: Arc<dyn Store>) {
     let t0 = now();
     for uid in ["mine-running", "mine-done"] {
         store.create_task(&running_task("proj-a", "cluster-1", uid, t0)).await.unwrap();
     }
-    store.finish_task("proj-a", "mine-done", &TaskStatus::bare(TaskPhase::Success, "ok")).await.unwrap();
+    store
+        .finish_task("proj-a", "mine-done", &TaskStatus::bare(TaskPhase::Success, "ok"))
+        .await
+        .unwrap();
     let theirs = running_task("proj-a", "cluster-2", "theirs", t0);
     let theirs = postcheck_store::StoredTask { owner: "replica-b".into(), ..theirs };
     store.create_task(&theirs).await.unwrap();
@@ -27,8 +30,16 @@ pub async fn renewing_extends_only_the_owners_running_tasks(store: Arc<dyn Store
         async move { store.get_task("proj-a", uid).await.unwrap().unwrap().lease_expires_at }
     };
     assert_eq!(lease("mine-running").await, until);
-    assert_eq!(lease("mine-done").await, t0 + Duration::seconds(60), "a finished task keeps its lease");
-    assert_eq!(lease("theirs").await, t0 + Duration::seconds(60), "another replica's task is not ours to renew");
+    assert_eq!(
+        lease("mine-done").await,
+        t0 + Duration::seconds(60),
+        "a finished task keeps its lease"
+    );
+    assert_eq!(
+        lease("theirs").await,
+        t0 + Duration::seconds(60),
+        "another replica's task is not ours to renew"
+    );
 }
 
 pub async fn an_orphaned_task_ends_in_error_and_a_live_one_is_untouched(store: Arc<dyn Store>) {
@@ -43,7 +54,12 @@ pub async fn an_orphaned_task_ends_in_error_and_a_live_one_is_untouched(store: A
     }
     let verdict = TaskStatus::bare(TaskPhase::Success, "all good");
     store.finish_task("proj-a", "finished", &verdict).await.unwrap();
-    assert!(store.try_lock_cluster("proj-a", "cluster-1", "orphan", t0 + Duration::minutes(5)).await.unwrap());
+    assert!(
+        store
+            .try_lock_cluster("proj-a", "cluster-1", "orphan", t0 + Duration::minutes(5))
+            .await
+            .unwrap()
+    );
 
     let expired = store.expire_orphans(t0, "the replica running this check stopped").await.unwrap();
 
@@ -58,7 +74,10 @@ pub async fn an_orphaned_task_ends_in_error_and_a_live_one_is_untouched(store: A
     assert_eq!(store.get_task("proj-a", "live").await.unwrap().unwrap(), live);
     assert_eq!(store.get_task("proj-a", "finished").await.unwrap().unwrap().status, verdict);
     assert!(
-        store.try_lock_cluster("proj-a", "cluster-1", "next", t0 + Duration::minutes(5)).await.unwrap(),
+        store
+            .try_lock_cluster("proj-a", "cluster-1", "next", t0 + Duration::minutes(5))
+            .await
+            .unwrap(),
         "the orphan's cluster lock is freed"
     );
     assert_eq!(store.expire_orphans(t0, "again").await.unwrap(), 0, "an ended task ends once");
@@ -71,8 +90,18 @@ pub async fn abandoning_an_owner_ends_its_running_tasks_only(store: Arc<dyn Stor
     theirs.owner = "replica-b".into();
     store.create_task(&mine).await.unwrap();
     store.create_task(&theirs).await.unwrap();
-    assert!(store.try_lock_cluster("proj-a", "cluster-1", "mine", t0 + Duration::minutes(5)).await.unwrap());
-    assert!(store.try_lock_cluster("proj-b", "cluster-2", "theirs", t0 + Duration::minutes(5)).await.unwrap());
+    assert!(
+        store
+            .try_lock_cluster("proj-a", "cluster-1", "mine", t0 + Duration::minutes(5))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .try_lock_cluster("proj-b", "cluster-2", "theirs", t0 + Duration::minutes(5))
+            .await
+            .unwrap()
+    );
 
     let abandoned = store.abandon_owner(OWNER, "the service restarted").await.unwrap();
 
@@ -81,9 +110,17 @@ pub async fn abandoning_an_owner_ends_its_running_tasks_only(store: Arc<dyn Stor
     assert_eq!(ended.status.phase, TaskPhase::Error);
     assert_eq!(ended.status.message.as_deref(), Some("the service restarted"));
     assert_eq!(store.get_task("proj-b", "theirs").await.unwrap().unwrap(), theirs);
-    assert!(store.try_lock_cluster("proj-a", "cluster-1", "next", t0 + Duration::minutes(5)).await.unwrap());
     assert!(
-        !store.try_lock_cluster("proj-b", "cluster-2", "next", t0 + Duration::minutes(5)).await.unwrap(),
+        store
+            .try_lock_cluster("proj-a", "cluster-1", "next", t0 + Duration::minutes(5))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .try_lock_cluster("proj-b", "cluster-2", "next", t0 + Duration::minutes(5))
+            .await
+            .unwrap(),
         "another owner's lock stays"
     );
     assert_eq!(store.abandon_owner(OWNER, "again").await.unwrap(), 0);

@@ -13,9 +13,15 @@ pub async fn a_held_cluster_lock_refuses_other_tasks_until_unlocked(store: Arc<d
     assert!(store.try_lock_cluster("proj-a", "cluster-1", "task-1", until).await.unwrap());
 
     assert!(!store.try_lock_cluster("proj-a", "cluster-1", "task-2", until).await.unwrap());
-    assert!(store.try_lock_cluster("proj-a", "cluster-1", "task-1", until).await.unwrap(), "the holder may take it again");
+    assert!(
+        store.try_lock_cluster("proj-a", "cluster-1", "task-1", until).await.unwrap(),
+        "the holder may take it again"
+    );
     store.unlock_cluster("proj-a", "cluster-1", "task-2").await.unwrap();
-    assert!(!store.try_lock_cluster("proj-a", "cluster-1", "task-2", until).await.unwrap(), "only the holder unlocks");
+    assert!(
+        !store.try_lock_cluster("proj-a", "cluster-1", "task-2", until).await.unwrap(),
+        "only the holder unlocks"
+    );
 
     store.unlock_cluster("proj-a", "cluster-1", "task-1").await.unwrap();
 
@@ -23,13 +29,33 @@ pub async fn a_held_cluster_lock_refuses_other_tasks_until_unlocked(store: Arc<d
 }
 
 pub async fn a_lapsed_cluster_lock_can_be_taken(store: Arc<dyn Store>) {
-    assert!(store.try_lock_cluster("proj-a", "cluster-1", "task-1", now() + Duration::milliseconds(300)).await.unwrap());
-    assert!(!store.try_lock_cluster("proj-a", "cluster-1", "task-2", now() + Duration::minutes(5)).await.unwrap());
+    assert!(
+        store
+            .try_lock_cluster("proj-a", "cluster-1", "task-1", now() + Duration::milliseconds(300))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .try_lock_cluster("proj-a", "cluster-1", "task-2", now() + Duration::minutes(5))
+            .await
+            .unwrap()
+    );
 
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
 
-    assert!(store.try_lock_cluster("proj-a", "cluster-1", "task-2", now() + Duration::minutes(5)).await.unwrap());
-    assert!(!store.try_lock_cluster("proj-a", "cluster-1", "task-1", now() + Duration::minutes(5)).await.unwrap());
+    assert!(
+        store
+            .try_lock_cluster("proj-a", "cluster-1", "task-2", now() + Duration::minutes(5))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .try_lock_cluster("proj-a", "cluster-1", "task-1", now() + Duration::minutes(5))
+            .await
+            .unwrap()
+    );
 }
 
 pub async fn finishing_a_task_frees_its_cluster_lock(store: Arc<dyn Store>) {
@@ -52,13 +78,21 @@ pub async fn finishing_a_task_frees_its_cluster_lock(store: Arc<dyn Store>) {
 
 pub async fn renewing_a_lease_keeps_the_cluster_lock(store: Arc<dyn Store>) {
     store.create_task(&running_task("proj-a", "cluster-1", "task-1", now())).await.unwrap();
-    assert!(store.try_lock_cluster("proj-a", "cluster-1", "task-1", now() + Duration::milliseconds(300)).await.unwrap());
+    assert!(
+        store
+            .try_lock_cluster("proj-a", "cluster-1", "task-1", now() + Duration::milliseconds(300))
+            .await
+            .unwrap()
+    );
 
     store.renew_leases(crate::fixtures::OWNER, now() + Duration::minutes(5)).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
 
     assert!(
-        !store.try_lock_cluster("proj-a", "cluster-1", "task-2", now() + Duration::minutes(5)).await.unwrap(),
+        !store
+            .try_lock_cluster("proj-a", "cluster-1", "task-2", now() + Duration::minutes(5))
+            .await
+            .unwrap(),
         "the lock lasts as long as the renewed lease"
     );
 }

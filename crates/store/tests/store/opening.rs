@@ -1,6 +1,6 @@
 //! Opening stores: SQLite files on disk, URLs, and errors that never show a password.
 
-use postcheck_store::{open, SqliteStore, Store, StoreError};
+use postcheck_store::{SqliteStore, Store, StoreError, open};
 
 use crate::fixtures::{now, running_task};
 
@@ -37,7 +37,10 @@ async fn open_picks_sqlite_from_the_url() {
 #[tokio::test]
 async fn an_unreachable_postgres_is_an_open_error_without_the_password() {
     // Nothing listens on port 1 of the loopback.
-    let err = open("postgres://app:topsecret@127.0.0.1:1/postcheck").await.err().expect("nothing listens there");
+    let err = open("postgres://app:topsecret@127.0.0.1:1/postcheck")
+        .await
+        .err()
+        .expect("nothing listens there");
 
     assert!(matches!(err, StoreError::Open { .. }), "{err:?}");
     let text = format!("{err} {err:?}");

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::Duration;
 use postcheck_store::{PgStore, Store};
 
-use crate::fixtures::{now, running_task, TestDatabase};
+use crate::fixtures::{TestDatabase, now, running_task};
 
 /// Two replicas (two stores, two pools) that started together on a fresh database.
 async fn two_replicas(db: &TestDatabase) -> [Arc<PgStore>; 2] {
@@ -28,7 +28,10 @@ async fn twenty_tasks_on_two_replicas_racing_for_one_cluster_lock_have_exactly_o
             let start = start.clone();
             tokio::spawn(async move {
                 start.wait().await;
-                let won = store.try_lock_cluster("proj-a", "cluster-1", &format!("task-{i}"), until).await.unwrap();
+                let won = store
+                    .try_lock_cluster("proj-a", "cluster-1", &format!("task-{i}"), until)
+                    .await
+                    .unwrap();
                 (i, won)
             })
         })
@@ -46,7 +49,10 @@ async fn twenty_tasks_on_two_replicas_racing_for_one_cluster_lock_have_exactly_o
     let loser = if winners[0] == 0 { "task-1" } else { "task-0" };
     assert!(!replicas[0].try_lock_cluster("proj-a", "cluster-1", loser, until).await.unwrap());
     replicas[1].unlock_cluster("proj-a", "cluster-1", &winner).await.unwrap();
-    assert!(replicas[0].try_lock_cluster("proj-a", "cluster-1", loser, until).await.unwrap(), "the winner held it");
+    assert!(
+        replicas[0].try_lock_cluster("proj-a", "cluster-1", loser, until).await.unwrap(),
+        "the winner held it"
+    );
 
     for replica in &replicas {
         replica.close().await;
@@ -61,10 +67,20 @@ async fn two_replicas_sweeping_orphans_together_end_each_task_once() {
     let replicas = two_replicas(&db).await;
     let t0 = now();
     for i in 0..30 {
-        let mut task = running_task("proj-a", &format!("cluster-{i}"), &format!("task-{i}"), t0 - Duration::minutes(5));
+        let mut task = running_task(
+            "proj-a",
+            &format!("cluster-{i}"),
+            &format!("task-{i}"),
+            t0 - Duration::minutes(5),
+        );
         task.lease_expires_at = t0 - Duration::seconds(1);
         replicas[0].create_task(&task).await.unwrap();
-        assert!(replicas[0].try_lock_cluster("proj-a", &task.cluster_id, &task.uid, t0 + Duration::minutes(5)).await.unwrap());
+        assert!(
+            replicas[0]
+                .try_lock_cluster("proj-a", &task.cluster_id, &task.uid, t0 + Duration::minutes(5))
+                .await
+                .unwrap()
+        );
     }
 
     let (a, b) = tokio::join!(
@@ -76,7 +92,12 @@ async fn two_replicas_sweeping_orphans_together_end_each_task_once() {
     for i in 0..30 {
         let task = replicas[1].get_task("proj-a", &format!("task-{i}")).await.unwrap().unwrap();
         assert_eq!(task.status.phase, postcheck_model::TaskPhase::Error);
-        assert!(replicas[1].try_lock_cluster("proj-a", &task.cluster_id, "next", t0 + Duration::minutes(5)).await.unwrap());
+        assert!(
+            replicas[1]
+                .try_lock_cluster("proj-a", &task.cluster_id, "next", t0 + Duration::minutes(5))
+                .await
+                .unwrap()
+        );
     }
 
     for replica in &replicas {

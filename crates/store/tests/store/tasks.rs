@@ -23,15 +23,28 @@ pub async fn creating_a_task_twice_is_a_conflict(store: Arc<dyn Store>) {
 
     let again = store.create_task(&task).await.unwrap_err();
 
-    assert!(matches!(&again, StoreError::Conflict { what } if what.contains("task-1")), "{again:?}");
+    assert!(
+        matches!(&again, StoreError::Conflict { what } if what.contains("task-1")),
+        "{again:?}"
+    );
 }
 
 /// Creates `n` tasks of one cluster, one second apart, and returns them newest first.
-async fn tasks_one_second_apart(store: &dyn Store, project: &str, cluster: &str, n: usize) -> Vec<StoredTask> {
+async fn tasks_one_second_apart(
+    store: &dyn Store,
+    project: &str,
+    cluster: &str,
+    n: usize,
+) -> Vec<StoredTask> {
     let start = now() - Duration::hours(1);
     let mut tasks = Vec::new();
     for i in 0..n {
-        let task = running_task(project, cluster, &format!("{cluster}-task-{i:02}"), start + Duration::seconds(i as i64));
+        let task = running_task(
+            project,
+            cluster,
+            &format!("{cluster}-task-{i:02}"),
+            start + Duration::seconds(i as i64),
+        );
         store.create_task(&task).await.unwrap();
         tasks.push(task);
     }
@@ -56,8 +69,10 @@ pub async fn tasks_are_listed_newest_first_in_pages_with_stable_markers(store: A
     tasks_one_second_apart(&*store, "proj-a", "cluster-2", 2).await;
 
     let first = store.list_tasks("proj-a", "cluster-1", 3, None).await.unwrap();
-    let second = store.list_tasks("proj-a", "cluster-1", 3, first.next_marker.as_deref()).await.unwrap();
-    let third = store.list_tasks("proj-a", "cluster-1", 3, second.next_marker.as_deref()).await.unwrap();
+    let second =
+        store.list_tasks("proj-a", "cluster-1", 3, first.next_marker.as_deref()).await.unwrap();
+    let third =
+        store.list_tasks("proj-a", "cluster-1", 3, second.next_marker.as_deref()).await.unwrap();
 
     assert_eq!(uids(&first.tasks), uids(&expected[0..3]));
     assert_eq!(uids(&second.tasks), uids(&expected[3..6]));
@@ -67,9 +82,11 @@ pub async fn tasks_are_listed_newest_first_in_pages_with_stable_markers(store: A
     assert_eq!(third.next_marker, None, "the last page has no marker");
 
     // A task created meanwhile goes on top; the pages after a marker do not shift.
-    let newer = running_task("proj-a", "cluster-1", "cluster-1-newer", newest + Duration::seconds(5));
+    let newer =
+        running_task("proj-a", "cluster-1", "cluster-1-newer", newest + Duration::seconds(5));
     store.create_task(&newer).await.unwrap();
-    let second_again = store.list_tasks("proj-a", "cluster-1", 3, first.next_marker.as_deref()).await.unwrap();
+    let second_again =
+        store.list_tasks("proj-a", "cluster-1", 3, first.next_marker.as_deref()).await.unwrap();
     assert_eq!(second_again, second);
     let top = store.list_tasks("proj-a", "cluster-1", 1, None).await.unwrap();
     assert_eq!(uids(&top.tasks), vec!["cluster-1-newer"]);
@@ -99,7 +116,10 @@ pub async fn finishing_a_task_writes_its_status(store: Arc<dyn Store>) {
     let created = now() - Duration::seconds(30);
     let task = running_task("proj-a", "cluster-1", "task-1", created);
     store.create_task(&task).await.unwrap();
-    let verdict = TaskStatus { duration_ms: Some(1234), ..TaskStatus::bare(TaskPhase::Failed, "2 fatal items failed") };
+    let verdict = TaskStatus {
+        duration_ms: Some(1234),
+        ..TaskStatus::bare(TaskPhase::Failed, "2 fatal items failed")
+    };
 
     assert!(store.finish_task("proj-a", "task-1", &verdict).await.unwrap());
 
@@ -115,18 +135,31 @@ pub async fn one_project_never_sees_another_projects_data(store: Arc<dyn Store>)
     store.create_task(&task).await.unwrap();
     store.create_cluster(&cluster("proj-a", "cluster-1", now())).await.unwrap();
     store.put_baseline("proj-a", "cluster-1", b"{\"nodes\":[]}").await.unwrap();
-    assert!(store.try_lock_cluster("proj-a", "cluster-1", "task-1", now() + Duration::seconds(60)).await.unwrap());
+    assert!(
+        store
+            .try_lock_cluster("proj-a", "cluster-1", "task-1", now() + Duration::seconds(60))
+            .await
+            .unwrap()
+    );
 
     // Project B, asking for the same IDs.
     assert_eq!(store.get_task("proj-b", "task-1").await.unwrap(), None);
     assert!(store.list_tasks("proj-b", "cluster-1", 10, None).await.unwrap().tasks.is_empty());
-    assert!(store.list_tasks("proj-b", "cluster-1", 10, Some("task-1")).await.unwrap().tasks.is_empty());
+    assert!(
+        store.list_tasks("proj-b", "cluster-1", 10, Some("task-1")).await.unwrap().tasks.is_empty()
+    );
     let done = TaskStatus::bare(TaskPhase::Success, "ok");
-    assert!(!store.finish_task("proj-b", "task-1", &done).await.unwrap(), "B cannot finish A's task");
+    assert!(
+        !store.finish_task("proj-b", "task-1", &done).await.unwrap(),
+        "B cannot finish A's task"
+    );
     assert_eq!(store.get_cluster("proj-b", "cluster-1").await.unwrap(), None);
     assert!(store.list_clusters(Some("proj-b")).await.unwrap().is_empty());
     assert_eq!(store.get_baseline("proj-b", "cluster-1").await.unwrap(), None);
-    assert!(!store.delete_cluster("proj-b", "cluster-1").await.unwrap(), "B cannot remove A's cluster");
+    assert!(
+        !store.delete_cluster("proj-b", "cluster-1").await.unwrap(),
+        "B cannot remove A's cluster"
+    );
     store.unlock_cluster("proj-b", "cluster-1", "task-1").await.unwrap();
 
     // A's data is as it was.
@@ -134,7 +167,10 @@ pub async fn one_project_never_sees_another_projects_data(store: Arc<dyn Store>)
     assert!(store.get_cluster("proj-a", "cluster-1").await.unwrap().is_some());
     assert!(store.get_baseline("proj-a", "cluster-1").await.unwrap().is_some());
     assert!(
-        !store.try_lock_cluster("proj-a", "cluster-1", "task-2", now() + Duration::seconds(60)).await.unwrap(),
+        !store
+            .try_lock_cluster("proj-a", "cluster-1", "task-2", now() + Duration::seconds(60))
+            .await
+            .unwrap(),
         "B's unlock did not free A's lock"
     );
 }

@@ -112,7 +112,8 @@ fn state_dir(state: Option<PathBuf>) -> PathBuf {
 
 fn humantime_secs(value: &str) -> anyhow::Result<std::time::Duration> {
     let (number, unit) = value.split_at(value.trim_end_matches(char::is_alphabetic).len());
-    let n: u64 = number.parse().with_context(|| format!("a duration like 90s, 30m or 1h, not {value:?}"))?;
+    let n: u64 =
+        number.parse().with_context(|| format!("a duration like 90s, 30m or 1h, not {value:?}"))?;
     let seconds = match unit {
         "s" | "" => n,
         "m" => n * 60,
@@ -127,8 +128,7 @@ fn parse_nodes(value: &str) -> anyhow::Result<NodesToMove> {
         "all" => NodesToMove::All,
         "none" => NodesToMove::None,
         k => NodesToMove::Count(
-            k.parse()
-                .with_context(|| format!("--nodes takes all, none or a number, not {k:?}"))?,
+            k.parse().with_context(|| format!("--nodes takes all, none or a number, not {k:?}"))?,
         ),
     })
 }
@@ -144,11 +144,7 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Up {
-            version,
-            nodes,
-            state,
-        } => {
+        Command::Up { version, nodes, state } => {
             let dir = state_dir(state);
             let started = std::time::Instant::now();
             let cluster = TestCluster::up_detached(UpOptions {
@@ -184,13 +180,7 @@ async fn main() -> anyhow::Result<()> {
                 started.elapsed().as_secs_f64()
             );
         }
-        Command::Fault {
-            name,
-            node,
-            namespace,
-            object_name,
-            state,
-        } => {
+        Command::Fault { name, node, namespace, object_name, state } => {
             let dir = state_dir(state);
             let cluster = TestCluster::attach(&dir)
                 .with_context(|| format!("opening the cluster in {}", dir.display()))?;
@@ -205,10 +195,7 @@ async fn main() -> anyhow::Result<()> {
             let dir = state_dir(state);
             let cluster = TestCluster::attach(&dir)
                 .with_context(|| format!("opening the cluster in {}", dir.display()))?;
-            let status = cluster
-                .status()
-                .await
-                .context("reading the cluster's status")?;
+            let status = cluster.status().await.context("reading the cluster's status")?;
             println!("{}", serde_json::to_string_pretty(&status)?);
         }
         Command::Populate {
@@ -243,11 +230,8 @@ async fn main() -> anyhow::Result<()> {
             let dir = state_dir(state);
             let cluster = TestCluster::attach(&dir)
                 .with_context(|| format!("opening the cluster in {}", dir.display()))?;
-            let pids: Vec<String> = cluster
-                .processes()
-                .iter()
-                .map(|p| format!("{} {}", p.component, p.pid))
-                .collect();
+            let pids: Vec<String> =
+                cluster.processes().iter().map(|p| format!("{} {}", p.component, p.pid)).collect();
             cluster.down().await.context("stopping the cluster")?;
             println!(
                 "stopped {}",
