@@ -14,7 +14,7 @@ use crate::error::TestEnvError;
 
 /// The files of a cluster's PKI, all PEM, inside the state folder.
 #[derive(Debug, Clone)]
-pub struct PkiFiles {
+pub(crate) struct PkiFiles {
     /// The CA certificate.
     pub ca_cert: PathBuf,
     /// The API server's serving certificate.
@@ -29,7 +29,7 @@ pub struct PkiFiles {
 
 impl PkiFiles {
     /// Where the PKI lives under a state folder.
-    pub fn under(dir: &Path) -> PkiFiles {
+    pub(crate) fn under(dir: &Path) -> PkiFiles {
         let pki = dir.join("pki");
         PkiFiles {
             ca_cert: pki.join("ca.crt"),
@@ -47,7 +47,7 @@ fn pki_err(what: &'static str) -> impl FnOnce(rcgen::Error) -> TestEnvError {
 
 /// Generates the CA, the serving certificate and the service-account keys into `dir/pki`,
 /// returning the file paths and the CA's PEM.
-pub fn generate(dir: &Path) -> Result<(PkiFiles, String), TestEnvError> {
+pub(crate) fn generate(dir: &Path) -> Result<(PkiFiles, String), TestEnvError> {
     let files = PkiFiles::under(dir);
     let pki_dir = files.ca_cert.parent().expect("pki folder").to_path_buf();
     std::fs::create_dir_all(&pki_dir).map_err(TestEnvError::io("creating", &pki_dir))?;

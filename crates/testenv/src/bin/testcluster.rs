@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use postcheck_testenv::{Fault, NodesToMove, PopulateOptions, TestCluster, UpOptions};
+use postcheck_testenv::{Fault, FaultKind, NodesToMove, PopulateOptions, TestCluster, UpOptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,13 +44,11 @@ enum Command {
         #[arg(long)]
         state: Option<PathBuf>,
     },
-    /// Inject a fault (see --help for the names).
+    /// Inject a fault; returns once the API shows it, printing the object it made faulty.
     Fault {
-        /// node-not-ready, node-cordoned, node-old-kubelet, node-lost-label, node-new-taint,
-        /// pod-crash-loop, pod-image-pull, pod-pending, deployment-unavailable,
-        /// daemonset-missing-pod, service-no-endpoints, pvc-pending, apiservice-unavailable,
-        /// webhook-no-endpoints, removed-api-last-applied, helm-release-removed-api.
-        name: String,
+        /// Which fault (`testcluster fault --help` describes each).
+        #[arg(value_enum, ignore_case = true)]
+        name: FaultKind,
         /// The node of a node fault.
         #[arg(long, conflicts_with_all = ["namespace", "object_name"])]
         node: Option<String>,
@@ -107,7 +105,7 @@ enum Command {
 }
 
 fn state_dir(state: Option<PathBuf>) -> PathBuf {
-    state.unwrap_or_else(|| postcheck_testenv::state::default_root().join("default"))
+    state.unwrap_or_else(|| postcheck_testenv::default_root().join("default"))
 }
 
 fn humantime_secs(value: &str) -> anyhow::Result<std::time::Duration> {
@@ -184,7 +182,7 @@ async fn main() -> anyhow::Result<()> {
             let dir = state_dir(state);
             let cluster = TestCluster::attach(&dir)
                 .with_context(|| format!("opening the cluster in {}", dir.display()))?;
-            let fault = Fault::parse(&name, node, namespace, object_name)?;
+            let fault = Fault::new(name, node, namespace, object_name)?;
             let target = cluster
                 .fault(fault)
                 .await
