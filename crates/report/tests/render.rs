@@ -14,6 +14,52 @@ fn the_markdown_of_a_failed_task() {
     insta::assert_snapshot!("failed_markdown", text);
 }
 
+/// The Markdown rendered as a GFM renderer does (tables, inline HTML passed through).
+fn rendered(markdown: &str) -> String {
+    use pulldown_cmark::{Options, Parser, html};
+    let mut out = String::new();
+    html::push_html(
+        &mut out,
+        Parser::new_ext(markdown, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH),
+    );
+    out
+}
+
+#[test]
+fn the_markdown_of_a_failed_task_renders_as_one_table_and_a_details_per_item() {
+    let page = rendered(&postcheck_report::markdown(&samples::failed()).unwrap());
+    assert!(
+        page.starts_with("<h3>❌ Post-upgrade check: Failed (v1.36.3 → v1.37.2)</h3>"),
+        "{page}"
+    );
+    assert_eq!(
+        page.matches("<table>").count(),
+        4,
+        "the summary and three evidence tables:\n{page}"
+    );
+    let summary = &page[page.find("<table>").unwrap()..page.find("</table>").unwrap()];
+    assert_eq!(summary.matches("<tr>").count(), 5, "a header and four items:\n{summary}");
+    assert_eq!(summary.matches("<td>").count(), 20, "five cells each:\n{summary}");
+    assert!(summary.contains("<td><code>node-ready</code></td>"), "{summary}");
+    assert_eq!(page.matches("<details><summary>").count(), 3, "{page}");
+    assert!(page.contains("<td>Deployment <code>shop/checkout-api</code></td>"), "{page}");
+    assert!(page.contains("checkout-api-6d5f7c9b8-x2k4q_shop"), "the escaped _ reads as _: {page}");
+}
+
+#[test]
+fn the_markdown_of_a_hostile_task_renders_no_markup_of_its_own() {
+    let page = rendered(&postcheck_report::markdown(&samples::hostile()).unwrap());
+    for tag in ["<script", "<img", "<a ", "<em>", "<strong>bold", "<del>"] {
+        assert!(!page.contains(tag), "{tag} in:\n{page}");
+    }
+    assert!(
+        page.contains(
+            "event: \"&gt;&lt;img src=x onerror=alert(2)&gt; | *bold* `code` [link](http://x)"
+        ),
+        "{page}"
+    );
+}
+
 #[test]
 fn the_markdown_lists_only_what_failed_or_could_not_run() {
     let text = postcheck_report::markdown(&samples::failed()).unwrap();

@@ -32,7 +32,7 @@ fn screenshot_dirs() -> Vec<PathBuf> {
 
 /// Writes the report of `task` to a file, opens it at each viewport, checks what the page
 /// did and saves the screenshots as `NAME-desktop.png` and `NAME-phone.png` (and of the
-/// whole page at the desktop's width, `NAME-desktop-full.png`, when `full_page`).
+/// whole page, `NAME-VIEWPORT-full.png`, when `full_page`; docs/ keeps the desktop's).
 fn check_in_the_browser(
     browser: &mut Browser,
     name: &str,
@@ -56,10 +56,11 @@ fn check_in_the_browser(
         assert!(run.requests.is_empty(), "{at}: the page fetched: {:#?}", run.requests);
         assert_eq!(run.probe, serde_json::json!(true), "{at}: {probe}");
         assert!(run.png.starts_with(b"\x89PNG"), "{at}: a PNG screenshot");
-        for out in screenshot_dirs() {
+        for (n, out) in screenshot_dirs().into_iter().enumerate() {
             std::fs::create_dir_all(&out).unwrap();
             std::fs::write(out.join(format!("{name}-{viewport}.png")), &run.png).unwrap();
-            if full_page && viewport == "desktop" {
+            // Whole pages: every one under target/, only the desktop's in docs/.
+            if full_page && (n == 0 || viewport == "desktop") {
                 std::fs::write(out.join(format!("{name}-{viewport}-full.png")), &run.full_png)
                     .unwrap();
             }
