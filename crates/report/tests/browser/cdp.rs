@@ -51,6 +51,8 @@ pub(crate) struct PageRun {
     pub(crate) png: Vec<u8>,
     /// The screenshot of the whole page, PNG.
     pub(crate) full_png: Vec<u8>,
+    /// The page printed on paper (the print style sheet applies), PDF.
+    pub(crate) pdf: Vec<u8>,
 }
 
 impl Browser {
@@ -236,6 +238,8 @@ impl Browser {
             json!({"format": "png", "captureBeyondViewport": true, "clip": whole}),
             &mut events,
         );
+        let printed =
+            self.call(s, "Page.printToPDF", json!({"printBackground": true}), &mut events);
         self.call(
             None,
             "Target.disposeBrowserContext",
@@ -273,6 +277,7 @@ impl Browser {
             probe,
             png: decode(&shot),
             full_png: decode(&full),
+            pdf: decode(&printed),
         }
     }
 }
@@ -293,11 +298,11 @@ impl Drop for Browser {
     }
 }
 
-/// The PNG of a `Page.captureScreenshot` answer.
+/// The bytes of a `Page.captureScreenshot` or `Page.printToPDF` answer.
 fn decode(shot: &Value) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD
         .decode(shot["data"].as_str().expect("screenshot data"))
-        .expect("a base64 screenshot")
+        .expect("base64 data")
 }
 
 /// Reads Chromium's stderr until it says where DevTools listens; keeps draining it after.

@@ -1,7 +1,7 @@
 //! The HTML report in a real browser: Debian's Chromium, headless, with JavaScript off,
 //! opens the reports of a `Success`, a `Failed` with evidence on several items and an
 //! `Error` at a desktop's 1280×800 and a phone's 390×844, and each page must fit the
-//! width (no horizontal scrolling), log no error and make no request.
+//! width (no horizontal scrolling), log no error, make no request, and print to PDF.
 //!
 //! Ignored in a plain `cargo test` (it needs Chromium); `scripts/test` runs it with
 //! `--include-ignored`, and it fails loudly when Chromium is missing. Screenshots go to
@@ -56,6 +56,7 @@ fn check_in_the_browser(
         assert!(run.requests.is_empty(), "{at}: the page fetched: {:#?}", run.requests);
         assert_eq!(run.probe, serde_json::json!(true), "{at}: {probe}");
         assert!(run.png.starts_with(b"\x89PNG"), "{at}: a PNG screenshot");
+        assert!(run.pdf.starts_with(b"%PDF") && run.pdf.len() > 1000, "{at}: it prints");
         for (n, out) in screenshot_dirs().into_iter().enumerate() {
             std::fs::create_dir_all(&out).unwrap();
             std::fs::write(out.join(format!("{name}-{viewport}.png")), &run.png).unwrap();
