@@ -5,6 +5,7 @@
 //! subcommands:
 //!
 //! - [`check`]: `check`, `baseline`, `checks`, against the user's kubeconfig.
+//! - [`report`]: `report`, a stored task document rendered offline.
 //! - [`serve`]: `serve`, the CCE v3 API service.
 //! - [`admin`]: `cluster`, `token`, `access-key`: the service's administration, run
 //!   against its database.
@@ -15,6 +16,7 @@
 mod admin;
 mod check;
 mod output;
+mod report;
 mod serve;
 
 use std::process::ExitCode;
@@ -37,6 +39,8 @@ enum Command {
     Baseline(check::BaselineArgs),
     /// List the check catalogue.
     Checks(check::ChecksArgs),
+    /// Render a stored task document (from the API or `-o json`) as HTML, Markdown or a table.
+    Report(report::ReportArgs),
     /// Serve CCE's v3 post-upgrade check API.
     Serve(serve::ServeArgs),
     /// Register, list and remove the clusters the service may check.
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
             Command::Check(args) => check::check(args).await,
             Command::Baseline(args) => check::baseline(args).await,
             Command::Checks(args) => check::checks(args).await,
+            Command::Report(args) => report::report(args),
             Command::Serve(args) => serve::serve(args).await,
             Command::Cluster(cmd) => admin::cluster(cmd).await,
             Command::Token(cmd) => admin::token(cmd).await,

@@ -1,8 +1,10 @@
-//! Rendering a task for people and machines: `-o table|json|yaml|junit`.
+//! Rendering a task for people and machines: `-o table|json|yaml|junit|html|markdown`.
 //!
 //! JSON and YAML are the very `PostCheckTask` document the service's API returns; the
 //! table is for a terminal (colour only when stdout is one and `NO_COLOR` is unset);
-//! JUnit XML is for CI systems that show test reports.
+//! JUnit XML is for CI systems that show test reports; HTML (a self-contained page) and
+//! Markdown (a CI step summary or pull-request comment) come from `postcheck-report`, the
+//! renderer the service uses too.
 
 pub mod catalogue;
 pub mod junit;
@@ -24,6 +26,10 @@ pub enum Format {
     Yaml,
     /// JUnit XML: one testcase per item.
     Junit,
+    /// A self-contained HTML report (inline CSS, no script, nothing fetched).
+    Html,
+    /// A GitHub-flavoured Markdown summary, for CI step summaries and pull requests.
+    Markdown,
 }
 
 /// How the table looks: colour and whether to fit the terminal's width.
@@ -51,6 +57,8 @@ pub fn render(task: &PostCheckTask, format: Format, style: Style) -> anyhow::Res
         Format::Json => serde_json::to_string_pretty(task)? + "\n",
         Format::Yaml => serde_yaml_ng::to_string(task)?,
         Format::Junit => junit::render(task),
+        Format::Html => postcheck_report::html(task)?,
+        Format::Markdown => postcheck_report::markdown(task)?,
     })
 }
 
@@ -145,6 +153,16 @@ mod tests {
         let back: PostCheckTask = serde_json::from_str(&text).unwrap();
         assert_eq!(back, task);
         insta::assert_snapshot!("json", text);
+    }
+
+    #[test]
+    fn html_and_markdown_are_the_report_crates_renderings() {
+        let task = sample::failed_task();
+        let html = render(&task, Format::Html, Style::default()).unwrap();
+        assert_eq!(html, postcheck_report::html(&task).unwrap());
+        assert!(html.starts_with("<!doctype html>"));
+        let markdown = render(&task, Format::Markdown, Style::default()).unwrap();
+        assert_eq!(markdown, postcheck_report::markdown(&task).unwrap());
     }
 
     #[test]

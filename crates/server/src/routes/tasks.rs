@@ -1,9 +1,12 @@
 //! `GET .../operation/postcheck/tasks/{task_id}` and `GET .../operation/postcheck/tasks`:
 //! one task, or a cluster's tasks newest first, `limit` at a time after `marker`, in CCE's
-//! list shape.
+//! list shape. One task is the HTML report instead when the client prefers `text/html`
+//! (a browser); JSON stays the default.
 
 use axum::Json;
 use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{Html, IntoResponse, Response};
 use postcheck_model::task::ListMetadata;
 use postcheck_model::{API_VERSION, PostCheckTask, TaskList};
 use serde::Deserialize;
@@ -40,7 +43,10 @@ pub struct ListQuery {
         ("task_id" = String, Path, description = "Task ID (metadata.uid)"),
     ),
     responses(
-        (status = 200, description = "The task", body = PostCheckTask),
+        (status = 200, description = "The task; the HTML report when Accept prefers text/html", content(
+            (PostCheckTask = "application/json"),
+            (String = "text/html"),
+        )),
         (status = 404, description = "No such task of this cluster in this project", body = ErrorBody),
     ),
     security(("token" = []), ("aksk" = []))
@@ -48,7 +54,8 @@ pub struct ListQuery {
 pub async fn get(
     State(state): State<AppState>,
     path: TaskPath,
-) -> Result<Json<PostCheckTask>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let task = state
         .store
         .get_task(path.project.as_str(), path.task.as_str())
@@ -60,7 +67,16 @@ pub async fn get(
                 path.task, path.cluster
             ))
         })?;
-    Ok(Json(task_document(&task)))
+    let document = task_document(&task);
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let vary = [(header::VARY, "Accept")];
+    if !postcheck_report::negotiate::prefers_html(accept) {
+        return Ok((vary, Json(document)).into_response());
+    }
+    let page = postcheck_report::html(&document)
+        .map_err(|e| ApiError::internal("rendering the HTML report", e))?;
+    let policy = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    Ok((vary, [(header::CONTENT_SECURITY_POLICY, policy)], Html(page)).into_response())
 }
 
 /// List a cluster's post-check tasks, newest first.

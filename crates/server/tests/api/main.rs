@@ -14,6 +14,7 @@ mod fuzz;
 mod postcheck;
 mod recovery;
 mod replicas;
+mod report;
 mod tasks;
 mod tenancy;
 mod tls;
