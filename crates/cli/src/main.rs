@@ -4,7 +4,8 @@
 //! (aws-lc-rs), and hand each subcommand to its module. The modules map to the
 //! subcommands:
 //!
-//! - [`check`]: `check`, `baseline`, `checks`, against the user's kubeconfig.
+//! - [`check`]: `check`, `baseline`, `checks` (and the hidden `floor-plan`), against the
+//!   user's kubeconfig.
 //! - [`serve`]: `serve`, the CCE v3 API service.
 //! - [`admin`]: `cluster`, `token`, `access-key`: the service's administration, run
 //!   against its database.
@@ -12,9 +13,12 @@
 //! Exit codes a pipeline can use: 0 Success, 1 Failed, 2 Error (and 2 for usage errors,
 //! as clap does).
 
+// admin and serve are being rewritten elsewhere (their `pub` items are crate-wide).
+#[allow(unreachable_pub)]
 mod admin;
 mod check;
 mod output;
+#[allow(unreachable_pub)]
 mod serve;
 
 use std::process::ExitCode;
@@ -37,6 +41,9 @@ enum Command {
     Baseline(check::BaselineArgs),
     /// List the check catalogue.
     Checks(check::ChecksArgs),
+    /// Print the requests a check makes against this cluster (the benchmark's floor plan).
+    #[command(hide = true, name = "floor-plan")]
+    FloorPlan(check::FloorPlanArgs),
     /// Serve CCE's v3 post-upgrade check API.
     Serve(serve::ServeArgs),
     /// Register, list and remove the clusters the service may check.
@@ -66,6 +73,7 @@ fn main() -> ExitCode {
             Command::Check(args) => check::check(args).await,
             Command::Baseline(args) => check::baseline(args).await,
             Command::Checks(args) => check::checks(args).await,
+            Command::FloorPlan(args) => check::floor_plan(args).await,
             Command::Serve(args) => serve::serve(args).await,
             Command::Cluster(cmd) => admin::cluster(cmd).await,
             Command::Token(cmd) => admin::token(cmd).await,

@@ -11,10 +11,10 @@ use postcheck_model::Evidence;
 use super::grading::{Graded, already};
 use super::{CheckContext, Finding};
 use crate::snapshot::Snapshot;
-use crate::snapshot_objects::{ServiceRef, Webhook};
+use crate::snapshot::{ServiceRef, Webhook};
 
 /// `apiservices`: every APIService is Available.
-pub fn apiservices(ctx: &CheckContext) -> Finding {
+pub(super) fn apiservices(ctx: &CheckContext) -> Finding {
     let baseline = ctx.baseline.filter(|b| b.api_services.ok().is_some());
     let mut graded = Graded::default();
     let all = ctx.snapshot.api_service_list();
@@ -53,7 +53,7 @@ fn describe(w: &Webhook) -> String {
 }
 
 /// `webhooks`: no fail-closed webhook calls a Service without a ready endpoint.
-pub fn webhooks(ctx: &CheckContext) -> Finding {
+pub(super) fn webhooks(ctx: &CheckContext) -> Finding {
     let baseline = ctx.baseline.filter(|b| b.webhooks.ok().is_some() && b.services.ok().is_some());
     let mut graded = Graded::default();
     let closed: Vec<&Webhook> =
