@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # bench/floor.sh: the floor, the API server's own limit for postcheck's gather pass. Replays a
-# plan from bench/floor-plan.sh with curl (HTTP/1.1 like kube-rs, no compression like
-# kube-rs without its gzip feature): every chain at once, each chain's requests one after
-# the other, each list paged with its continue token; bodies are discarded (a page goes to
-# /dev/shm only until its continue token is read).
+# plan from bench/floor-plan.sh (which `postcheck floor-plan` records from a real gathering
+# pass, so it cannot drift from the engine) with curl (HTTP/1.1 like kube-rs, no compression
+# like kube-rs without its gzip feature): every chain at once, each chain's requests one
+# after the other, each list paged with its continue token; bodies are discarded (a page
+# goes to /dev/shm only until its continue token is read).
 #
 # Like kube-rs, a chain keeps its connection: one curl process sends the first request of
 # every step of the chain over one kept-alive connection; the further pages of a list, which

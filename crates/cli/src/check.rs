@@ -24,13 +24,13 @@ use progress::TerminalProgress;
 
 /// Where the cluster is: kubectl's flags.
 #[derive(Debug, Clone, clap::Args)]
-pub struct ClusterArgs {
+pub(crate) struct ClusterArgs {
     /// The kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster).
     #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
+    pub(crate) kubeconfig: Option<PathBuf>,
     /// The kubeconfig context (default: its current context).
     #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
+    pub(crate) context: Option<String>,
 }
 
 impl ClusterArgs {
@@ -41,7 +41,7 @@ impl ClusterArgs {
 
 /// Arguments of `postcheck check`.
 #[derive(Debug, clap::Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     #[command(flatten)]
     cluster: ClusterArgs,
     /// The version the cluster was upgraded to (v1.37, v1.37.2, v1.37.2-r0).
@@ -143,7 +143,7 @@ fn parse_version(s: &str) -> Result<String, String> {
 
 /// Arguments of `postcheck baseline`.
 #[derive(Debug, clap::Args)]
-pub struct BaselineArgs {
+pub(crate) struct BaselineArgs {
     #[command(flatten)]
     cluster: ClusterArgs,
     /// Where to write the baseline (JSON; YAML when the name ends in .yaml or .yml).
@@ -156,14 +156,14 @@ pub struct BaselineArgs {
 
 /// Arguments of `postcheck checks`.
 #[derive(Debug, clap::Args)]
-pub struct ChecksArgs {
+pub(crate) struct ChecksArgs {
     /// Output format: table, json or yaml.
     #[arg(short, long, value_name = "FORMAT", default_value = "table", value_parser = ["table", "json", "yaml"])]
     output: String,
 }
 
 /// `postcheck check`.
-pub async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+pub(crate) async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let policy = match &args.policy {
         Some(path) => Policy::from_file(path)?,
         None => Policy::default(),
@@ -190,7 +190,8 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 None => postcheck_engine::check_with_progress(&client, &request, &progress).await,
                 Some(wait) => {
                     let options = WaitOptions { wait, count: args.count, interval: args.interval };
-                    postcheck_engine::check_until(&client, &request, &options, &progress).await
+                    postcheck_engine::check_until(&client, &request, &options, &progress, &progress)
+                        .await
                 }
             };
             progress.finish();
@@ -211,7 +212,7 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// 0 Success, 1 Failed, 2 Error.
-pub fn exit_code(phase: TaskPhase) -> ExitCode {
+pub(crate) fn exit_code(phase: TaskPhase) -> ExitCode {
     match phase {
         TaskPhase::Success => ExitCode::SUCCESS,
         TaskPhase::Failed => ExitCode::from(1),
@@ -220,7 +221,7 @@ pub fn exit_code(phase: TaskPhase) -> ExitCode {
 }
 
 /// `postcheck baseline`.
-pub async fn baseline(args: BaselineArgs) -> anyhow::Result<ExitCode> {
+pub(crate) async fn baseline(args: BaselineArgs) -> anyhow::Result<ExitCode> {
     let client = args.cluster.source().client().await?;
     let progress = TerminalProgress::start();
     let snapshot = postcheck_engine::take_baseline(&client, args.timeout, &progress).await;
@@ -243,8 +244,32 @@ pub async fn baseline(args: BaselineArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Arguments of `postcheck floor-plan` (hidden: the benchmark's).
+#[derive(Debug, clap::Args)]
+pub(crate) struct FloorPlanArgs {
+    #[command(flatten)]
+    cluster: ClusterArgs,
+    /// How long the recorded gathering pass may take.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "15m")]
+    timeout: Duration,
+}
+
+/// `postcheck floor-plan`: the requests `postcheck check` makes against this cluster,
+/// recorded from a real gathering pass, one per line as `bench/floor.sh` replays them
+/// (`CHAIN <tab> GET|LIST|MLIST <tab> PATH <tab> PAGE_SIZE`).
+pub(crate) async fn floor_plan(args: FloorPlanArgs) -> anyhow::Result<ExitCode> {
+    let client = args.cluster.source().client().await?;
+    let plan = postcheck_engine::floor_plan(&client, args.timeout)
+        .await
+        .context("recording the gathering pass")?;
+    for step in plan {
+        println!("{}", step.line());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `postcheck checks`.
-pub async fn checks(args: ChecksArgs) -> anyhow::Result<ExitCode> {
+pub(crate) async fn checks(args: ChecksArgs) -> anyhow::Result<ExitCode> {
     let defs = postcheck_engine::catalogue();
     let text = match args.output.as_str() {
         "json" => serde_json::to_string_pretty(defs)? + "\n",

@@ -1,7 +1,10 @@
-//! Policy: what the user tolerates, excludes and wants checked.
+//! Policy: what the user tolerates, excludes and wants checked, and the one exclusion
+//! matcher every check asks ([`Policy::excludes`]).
 //!
 //! Read from a YAML or TOML file (by extension) and then overridden by command-line flags.
-//! The same type travels inside a [`crate::CheckRequest`] from the service. Every field has
+//! The same type travels inside a [`crate::CheckRequest`] from the service. Validating a
+//! policy needs the catalogue's names, so `from_file` and `validate` are defined beside the
+//! catalogue (`crate::checks`): this module depends on no check. Every field has
 //! a default, so an empty file (or none) is the strict default policy.
 //!
 //! ```yaml
@@ -19,6 +22,8 @@
 
 use std::path::Path;
 use std::time::Duration;
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -77,7 +82,27 @@ pub struct Policy {
     /// How `node-version` judges kubelets and kube-proxies.
     pub node_version: NodeVersionPolicy,
     /// The opt-in synthetic pod check.
-    pub synthetic: crate::synthetic::SyntheticOptions,
+    pub synthetic: SyntheticOptions,
+}
+
+/// The policy's switch for the synthetic check.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct SyntheticOptions {
+    /// Run the synthetic pod check (needs permission to create namespaces and DaemonSets).
+    pub enabled: bool,
+}
+
+/// An object as the exclusion rules see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// Its namespace; `None` for cluster-scoped objects (nodes).
+    pub namespace: Option<&'a str>,
+    /// Its name.
+    pub name: &'a str,
+    /// Its labels, when the Snapshot keeps them (nodes and pods); label exclusions cannot
+    /// apply to objects kept without them.
+    pub labels: Option<&'a BTreeMap<String, String>>,
 }
 
 /// Objects no check judges.
@@ -132,8 +157,9 @@ pub enum NodeVersionPolicy {
 }
 
 impl Policy {
-    /// Reads a policy from a `.yaml`/`.yml`/`.json` (YAML) or `.toml` file and validates it.
-    pub fn from_file(path: &Path) -> Result<Self, PolicyError> {
+    /// Reads a policy from a `.yaml`/`.yml`/`.json` (YAML) or `.toml` file, unvalidated
+    /// ([`Policy::from_file`], beside the catalogue, validates it too).
+    pub(crate) fn read_file(path: &Path) -> Result<Self, PolicyError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path)
             .map_err(|source| PolicyError::Read { path: shown.clone(), source })?;
@@ -146,13 +172,12 @@ impl Policy {
             serde_yaml_ng::from_str(&text)
                 .map_err(|source| PolicyError::Yaml { path: shown, source })?
         };
-        policy.validate()?;
         Ok(policy)
     }
 
-    /// Checks that every check named exists and every label exclusion is well formed.
-    pub fn validate(&self) -> Result<(), PolicyError> {
-        let known: Vec<&str> = crate::checks::catalogue().iter().map(|c| c.name).collect();
+    /// Checks that every check named in `known` (the catalogue's names) exists and every
+    /// label exclusion is well formed.
+    pub fn validate_against(&self, known: &[&str]) -> Result<(), PolicyError> {
         for name in self.checks.only.iter().chain(&self.checks.skip) {
             if !known.contains(&name.as_str()) {
                 return Err(PolicyError::UnknownCheck(name.clone()));
@@ -173,21 +198,45 @@ impl Policy {
             && !self.checks.skip.iter().any(|n| n == name)
     }
 
+    /// The one exclusion matcher: whether the policy excludes `subject` from every check.
+    /// By namespace (namespaced objects), by name (`name`, or `namespace/name` for
+    /// namespaced objects; a trailing `*` matches any rest) and, when its labels are known,
+    /// by label (`key` or `key=value`).
+    pub fn excludes(&self, subject: &Subject<'_>) -> bool {
+        if let Some(ns) = subject.namespace
+            && self.exclude.namespaces.iter().any(|n| n == ns)
+        {
+            return true;
+        }
+        let full = match subject.namespace {
+            Some(ns) => format!("{ns}/{}", subject.name),
+            None => subject.name.to_owned(),
+        };
+        self.exclude.names.iter().any(|p| matches(p, &full))
+            || subject.labels.is_some_and(|labels| self.excluded_by_labels(labels))
+    }
+
     /// Whether the policy excludes this node from every check.
     pub fn excludes_node(&self, node: &Node) -> bool {
-        self.exclude.names.iter().any(|p| matches(p, &node.name))
-            || self.excluded_by_labels(&node.labels)
+        self.excludes(&Subject { namespace: None, name: &node.name, labels: Some(&node.labels) })
     }
 
     /// Whether the policy excludes this pod from every check.
     pub fn excludes_pod(&self, pod: &Pod) -> bool {
-        let full = format!("{}/{}", pod.namespace, pod.name);
-        self.exclude.namespaces.iter().any(|n| n == &pod.namespace)
-            || self.exclude.names.iter().any(|p| matches(p, &full))
-            || self.excluded_by_labels(&pod.labels)
+        self.excludes(&Subject {
+            namespace: Some(&pod.namespace),
+            name: &pod.name,
+            labels: Some(&pod.labels),
+        })
     }
 
-    fn excluded_by_labels(&self, labels: &std::collections::BTreeMap<String, String>) -> bool {
+    /// Whether the policy excludes the namespaced object `namespace/name`, which the
+    /// Snapshot keeps without labels (workloads, Services, claims, events, releases).
+    pub fn excludes_object(&self, namespace: &str, name: &str) -> bool {
+        self.excludes(&Subject { namespace: Some(namespace), name, labels: None })
+    }
+
+    fn excluded_by_labels(&self, labels: &BTreeMap<String, String>) -> bool {
         self.exclude.labels.iter().any(|l| match l.split_once('=') {
             Some((k, v)) => labels.get(k).is_some_and(|have| have == v),
             None => labels.contains_key(l.as_str()),
@@ -209,11 +258,11 @@ mod humantime_serde_str {
 
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&humantime::format_duration(*d).to_string())
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let text = String::deserialize(d)?;
         humantime::parse_duration(&text)
             .map_err(|e| serde::de::Error::custom(format!("{text:?} is not a duration: {e}")))
@@ -223,7 +272,7 @@ mod humantime_serde_str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixture::{NodeFixture, PodFixture};
+    use crate::testing::{NodeFixture, PodFixture};
 
     fn write(ext: &str, text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
@@ -281,5 +330,15 @@ mod tests {
         assert!(p.excludes_pod(&PodFixture::running("kube-system", "flaky").0));
         assert!(p.excludes_pod(&PodFixture::running("shop", "a").label("team", "exp").0));
         assert!(!p.excludes_pod(&PodFixture::running("kube-system", "flaky-2").0));
+    }
+
+    #[test]
+    fn excludes_by_namespace_and_name_pattern() {
+        let mut policy = Policy::default();
+        policy.exclude.namespaces = vec!["sandbox".into()];
+        policy.exclude.names = vec!["shop/flaky-*".into()];
+        assert!(policy.excludes_object("sandbox", "x"));
+        assert!(policy.excludes_object("shop", "flaky-7"));
+        assert!(!policy.excludes_object("shop", "checkout"));
     }
 }

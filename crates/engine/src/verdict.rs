@@ -2,18 +2,21 @@
 //! task status.
 //!
 //! `Error` when the cluster could not be examined, `Failed` when any Fatal item failed,
-//! `Success` otherwise; the message says in one line what decided it.
+//! `Success` otherwise; the message says in one line what decided it. [`stamp`] is the one
+//! place a status gets its start, finish and duration.
 
+use chrono::{DateTime, Utc};
 use postcheck_model::{CheckItem, ItemPhase, TaskPhase, TaskStatus};
 
-use crate::CheckSpec;
 use crate::checks::{self, CheckContext};
+use crate::error_chain::chain;
 use crate::gather::GatherError;
 use crate::policy::Policy;
+use crate::request::CheckSpec;
 use crate::snapshot::Snapshot;
 
 /// Judges a snapshot: every item of the catalogue and the task's phase and message.
-pub fn report(
+pub(crate) fn report(
     snapshot: &Snapshot,
     baseline: Option<&Snapshot>,
     spec: &CheckSpec,
@@ -25,9 +28,21 @@ pub fn report(
     TaskStatus { items_status: items, ..TaskStatus::bare(phase, message) }
 }
 
-/// The status of a cluster that could not be examined.
-pub fn unexamined(error: &GatherError) -> TaskStatus {
-    TaskStatus::bare(TaskPhase::Error, format!("the cluster could not be examined: {error}"))
+/// The status of a cluster that could not be examined: the error and its causes.
+pub(crate) fn unexamined(error: &GatherError) -> TaskStatus {
+    TaskStatus::bare(
+        TaskPhase::Error,
+        format!("the cluster could not be examined: {}", chain(error)),
+    )
+}
+
+/// Stamps `status` with the start, now as its finish, and the duration between.
+pub(crate) fn stamp(mut status: TaskStatus, started: DateTime<Utc>) -> TaskStatus {
+    let finished = Utc::now();
+    status.started_at = Some(started);
+    status.finished_at = Some(finished);
+    status.duration_ms = Some(u64::try_from((finished - started).num_milliseconds()).unwrap_or(0));
+    status
 }
 
 fn summary(phase: TaskPhase, items: &[CheckItem], server: Option<&str>) -> String {
@@ -57,8 +72,8 @@ fn summary(phase: TaskPhase, items: &[CheckItem], server: Option<&str>) -> Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixture::{NodeFixture, PodFixture};
     use crate::snapshot::Source;
+    use crate::testing::{NodeFixture, PodFixture};
 
     fn spec() -> CheckSpec {
         CheckSpec {

@@ -3,14 +3,26 @@
 //! kops' semantics (`kops validate cluster --wait --count`), with one difference that
 //! matters to pipelines: when the deadline passes, a cluster that was reachable but
 //! unhealthy is `Failed`, and one that could not be examined is `Error`. The result is
-//! one task status (the last attempt's items), so `-o json` stays one document.
+//! one task status (the last attempt's items), so `-o json` stays one document. Attempts
+//! are reported to their own observer ([`Attempts`]), apart from gathering's progress.
 
 use std::time::{Duration, Instant};
 
 use postcheck_model::{TaskPhase, TaskStatus};
 
 use crate::gather::Progress;
+use crate::verdict::stamp;
 use crate::{CheckRequest, check_with_progress};
+
+/// Receives the outcome of each attempt of a `--wait` loop. `()` ignores them.
+pub trait Attempts: Send + Sync {
+    /// Called after each attempt with its outcome and the consecutive passes so far.
+    fn attempt(&self, attempt: u32, status: &TaskStatus, consecutive: u32);
+}
+
+impl Attempts for () {
+    fn attempt(&self, _attempt: u32, _status: &TaskStatus, _consecutive: u32) {}
+}
 
 /// How long and how often to check again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,12 +35,14 @@ pub struct WaitOptions {
     pub interval: Duration,
 }
 
-/// Checks until `options.count` consecutive `Success` results or until `options.wait` passes.
+/// Checks until `options.count` consecutive `Success` results or until `options.wait` passes,
+/// reporting each pass's gathering to `progress` and each attempt to `attempts`.
 pub async fn check_until(
     client: &kube::Client,
     request: &CheckRequest,
     options: &WaitOptions,
     progress: &dyn Progress,
+    attempts: &dyn Attempts,
 ) -> TaskStatus {
     let started = chrono::Utc::now();
     let begin = Instant::now();
@@ -46,14 +60,14 @@ pub async fn check_until(
             CheckRequest { deadline: request.deadline.min(remaining), ..request.clone() };
         let status = check_with_progress(client, &per_attempt, progress).await;
         consecutive = if status.phase == TaskPhase::Success { consecutive + 1 } else { 0 };
-        progress.attempt(attempt, &status, consecutive);
+        attempts.attempt(attempt, &status, consecutive);
         if consecutive >= need {
             let mut status = status;
             status.message = Some(format!(
                 "{} ({consecutive} consecutive pass(es) in {attempt} attempt(s))",
                 status.message.unwrap_or_default()
             ));
-            return stamped(status, started);
+            return stamp(status, started);
         }
         last = Some(status);
         if begin.elapsed() + options.interval >= options.wait {
@@ -82,13 +96,5 @@ pub async fn check_until(
             s
         }
     };
-    stamped(status, started)
-}
-
-fn stamped(mut status: TaskStatus, started: chrono::DateTime<chrono::Utc>) -> TaskStatus {
-    let finished = chrono::Utc::now();
-    status.started_at = Some(started);
-    status.finished_at = Some(finished);
-    status.duration_ms = Some(u64::try_from((finished - started).num_milliseconds()).unwrap_or(0));
-    status
+    stamp(status, started)
 }

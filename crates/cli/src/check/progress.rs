@@ -8,18 +8,18 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use postcheck_engine::{GatherEvent, Progress, Source};
+use postcheck_engine::{Attempts, GatherEvent, Progress, Source};
 use postcheck_model::TaskStatus;
 
 /// A spinner on stderr (hidden when stderr is not a terminal).
-pub struct TerminalProgress {
+pub(crate) struct TerminalProgress {
     bar: Option<ProgressBar>,
     counts: Mutex<BTreeMap<Source, String>>,
 }
 
 impl TerminalProgress {
     /// Starts the spinner when stderr is a terminal.
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             bar.set_style(
@@ -33,7 +33,7 @@ impl TerminalProgress {
     }
 
     /// Clears the spinner.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
@@ -57,7 +57,9 @@ impl Progress for TerminalProgress {
         };
         bar.set_message(counts.values().cloned().collect::<Vec<_>>().join(" · "));
     }
+}
 
+impl Attempts for TerminalProgress {
     fn attempt(&self, attempt: u32, status: &TaskStatus, consecutive: u32) {
         let line = format!(
             "attempt {attempt}: {} ({consecutive} consecutive pass(es)): {}",

@@ -6,7 +6,7 @@ use postcheck_engine::CheckDef;
 use super::Style;
 
 /// Renders the catalogue as a table: what each item checks and what it reads.
-pub fn table(defs: &[CheckDef], style: Style) -> String {
+pub(crate) fn table(defs: &[CheckDef], style: Style) -> String {
     let mut table = Table::new();
     table.load_preset(presets::UTF8_FULL_CONDENSED).force_no_tty();
     if style.fit_terminal {

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use postcheck_model::{ItemPhase, PostCheckTask, TaskPhase};
 
 /// Renders the task as a JUnit XML document.
-pub fn render(task: &PostCheckTask) -> String {
+pub(crate) fn render(task: &PostCheckTask) -> String {
     let status = &task.status;
     let seconds = status.duration_ms.unwrap_or(0) as f64 / 1000.0;
     let (_, failures, errors, skipped) = status.counts();

@@ -6,9 +6,9 @@
 //! Markdown (a CI step summary or pull-request comment) come from `postcheck-report`, the
 //! renderer the service uses too.
 
-pub mod catalogue;
-pub mod junit;
-pub mod table;
+pub(crate) mod catalogue;
+pub(crate) mod junit;
+pub(crate) mod table;
 
 use std::io::IsTerminal as _;
 
@@ -16,7 +16,7 @@ use postcheck_model::PostCheckTask;
 
 /// An output format of `postcheck check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// A verdict line and a table of items (the default).
     #[default]
     Table,
@@ -34,16 +34,16 @@ pub enum Format {
 
 /// How the table looks: colour and whether to fit the terminal's width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Style {
+pub(crate) struct Style {
     /// ANSI colours.
-    pub colour: bool,
+    pub(crate) colour: bool,
     /// Wrap to the terminal's width.
-    pub fit_terminal: bool,
+    pub(crate) fit_terminal: bool,
 }
 
 impl Style {
     /// Colour and wrapping only when stdout is a terminal; no colour when `NO_COLOR` is set.
-    pub fn detect() -> Self {
+    pub(crate) fn detect() -> Self {
         let tty = std::io::stdout().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Self { colour: tty && !no_color, fit_terminal: tty }
@@ -51,7 +51,7 @@ impl Style {
 }
 
 /// Renders `task` in `format`.
-pub fn render(task: &PostCheckTask, format: Format, style: Style) -> anyhow::Result<String> {
+pub(crate) fn render(task: &PostCheckTask, format: Format, style: Style) -> anyhow::Result<String> {
     Ok(match format {
         Format::Table => table::render(task, style),
         Format::Json => serde_json::to_string_pretty(task)? + "\n",
@@ -90,7 +90,7 @@ pub(crate) mod sample {
     }
 
     /// A failed task: one item failed with evidence, one could not run, one skipped.
-    pub fn failed_task() -> PostCheckTask {
+    pub(crate) fn failed_task() -> PostCheckTask {
         let started = Utc.with_ymd_and_hms(2026, 11, 29, 5, 0, 0).unwrap();
         let finished = started + chrono::Duration::milliseconds(412);
         let items = vec![

@@ -7,7 +7,7 @@ use postcheck_model::{ItemPhase, PostCheckTask, TaskPhase};
 use super::Style;
 
 /// Renders the verdict line and the item table.
-pub fn render(task: &PostCheckTask, style: Style) -> String {
+pub(crate) fn render(task: &PostCheckTask, style: Style) -> String {
     let status = &task.status;
     let paint = |text: String, colour: Color| {
         if style.colour { Cell::new(text).fg(colour) } else { Cell::new(text) }

@@ -19,7 +19,7 @@ const COMPONENTS: [&str; 3] = ["kube-apiserver", "kube-controller-manager", "kub
 const LEASE_SLACK_SECONDS: i64 = 15;
 
 /// `cluster-version`: the API server is on the target, and no longer on the source.
-pub fn cluster_version(ctx: &CheckContext) -> Finding {
+pub(super) fn cluster_version(ctx: &CheckContext) -> Finding {
     let Some(reported) = ctx.snapshot.server_version.ok() else {
         return Finding::error("the API server's version was not read");
     };
@@ -62,7 +62,7 @@ pub fn cluster_version(ctx: &CheckContext) -> Finding {
 }
 
 /// `apiserver-health`: every `/readyz` and `/livez` check is ok.
-pub fn apiserver_health(ctx: &CheckContext) -> Finding {
+pub(super) fn apiserver_health(ctx: &CheckContext) -> Finding {
     let checks = ctx.snapshot.health.ok().map_or(&[][..], Vec::as_slice);
     if checks.is_empty() {
         return Finding::error("the API server listed no health checks");
@@ -83,7 +83,7 @@ pub fn apiserver_health(ctx: &CheckContext) -> Finding {
 
 /// `control-plane`: controller-manager and scheduler hold recently renewed Leases;
 /// visible control-plane pods are Running, Ready and on the target version.
-pub fn control_plane(ctx: &CheckContext) -> Finding {
+pub(super) fn control_plane(ctx: &CheckContext) -> Finding {
     let snapshot = ctx.snapshot;
     let now = snapshot.now();
     let mut evidence = Vec::new();
@@ -193,11 +193,11 @@ mod tests {
     use chrono::Duration;
     use postcheck_model::ItemPhase;
 
-    use crate::CheckSpec;
     use crate::checks::testing::*;
-    use crate::fixture::PodFixture;
     use crate::policy::Policy;
+    use crate::request::CheckSpec;
     use crate::snapshot::Snapshot;
+    use crate::testing::PodFixture;
 
     fn spec(source: Option<&str>, target: Option<&str>) -> CheckSpec {
         CheckSpec {

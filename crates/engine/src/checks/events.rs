@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 
 use postcheck_model::{Evidence, Level};
 
-use super::grading::excluded;
 use super::{CheckContext, Finding};
 
 /// Reasons that usually mean something is broken, not merely noisy.
@@ -31,11 +30,11 @@ const SERIOUS: [&str; 12] = [
 const MAX_GROUPS: usize = 100;
 
 /// `events`: the Warning events of the window, grouped.
-pub fn events(ctx: &CheckContext) -> Finding {
+pub(super) fn events(ctx: &CheckContext) -> Finding {
     let since = ctx.baseline.map(|b| b.taken_at);
     let mut groups: BTreeMap<(&str, &str, &str, &str), (i64, &str)> = BTreeMap::new();
     for e in ctx.snapshot.event_list() {
-        if excluded(ctx.policy, &e.namespace, &e.name)
+        if ctx.policy.excludes_object(&e.namespace, &e.name)
             || since.is_some_and(|s| e.last_seen.is_some_and(|l| l < s))
         {
             continue;
@@ -81,9 +80,9 @@ mod tests {
     use postcheck_model::{ItemPhase, Level};
 
     use crate::checks::testing::*;
-    use crate::fixture::fixture_time;
     use crate::policy::Policy;
     use crate::snapshot::Snapshot;
+    use crate::testing::fixture_time;
 
     #[test]
     fn no_warning_event_passes() {

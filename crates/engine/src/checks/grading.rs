@@ -1,43 +1,28 @@
-//! What the baseline-aware checks of the second half of the catalogue share: the policy's
-//! exclusions for namespaced objects, and grading a finding against the baseline (a
+//! What the baseline-aware checks share: grading a finding against the baseline (a
 //! regression since the baseline is Fatal, what was already broken before is a Warning).
 
 use postcheck_model::{Evidence, Level};
 
 use super::Finding;
-use crate::policy::Policy;
-
-/// Whether the policy excludes the namespaced object `namespace/name` (by namespace, or by
-/// a `namespace/name` pattern whose trailing `*` matches any rest).
-pub fn excluded(policy: &Policy, namespace: &str, name: &str) -> bool {
-    if policy.exclude.namespaces.iter().any(|n| n == namespace) {
-        return true;
-    }
-    let full = format!("{namespace}/{name}");
-    policy.exclude.names.iter().any(|p| match p.strip_suffix('*') {
-        Some(prefix) => full.starts_with(prefix),
-        None => *p == full,
-    })
-}
 
 /// Evidence split by how much it matters.
 #[derive(Debug, Default)]
-pub struct Graded {
+pub(super) struct Graded {
     /// Regressions, or problems with nothing showing they predate the upgrade.
-    pub fatal: Vec<Evidence>,
+    pub(super) fatal: Vec<Evidence>,
     /// Problems the baseline shows were already there, or minor ones.
-    pub warning: Vec<Evidence>,
+    pub(super) warning: Vec<Evidence>,
 }
 
 impl Graded {
     /// Files `evidence` as Fatal or as a Warning.
-    pub fn push(&mut self, fatal: bool, evidence: Evidence) {
+    pub(super) fn push(&mut self, fatal: bool, evidence: Evidence) {
         if fatal { self.fatal.push(evidence) } else { self.warning.push(evidence) }
     }
 
     /// `pass(ok)` when empty; otherwise a failure at Fatal level when any evidence is Fatal
     /// (the Fatal evidence first), else at Warning level.
-    pub fn finding(
+    pub(super) fn finding(
         self,
         ok: impl Into<String>,
         bad: impl FnOnce(usize, usize) -> String,
@@ -54,7 +39,7 @@ impl Graded {
 }
 
 /// ` (2 already before the upgrade)` when some of the findings predate it.
-pub fn already(warning: usize) -> String {
+pub(super) fn already(warning: usize) -> String {
     if warning == 0 {
         String::new()
     } else {
@@ -65,16 +50,6 @@ pub fn already(warning: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn excludes_by_namespace_and_name_pattern() {
-        let mut policy = Policy::default();
-        policy.exclude.namespaces = vec!["sandbox".into()];
-        policy.exclude.names = vec!["shop/flaky-*".into()];
-        assert!(excluded(&policy, "sandbox", "x"));
-        assert!(excluded(&policy, "shop", "flaky-7"));
-        assert!(!excluded(&policy, "shop", "checkout"));
-    }
 
     #[test]
     fn only_warnings_grade_the_finding_as_a_warning() {

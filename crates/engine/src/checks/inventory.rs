@@ -30,7 +30,7 @@ fn judged_taint(t: &Taint) -> bool {
 }
 
 /// `node-inventory`: no node gone, no label lost, no new taint, compared with the baseline.
-pub fn node_inventory(ctx: &CheckContext) -> Finding {
+pub(super) fn node_inventory(ctx: &CheckContext) -> Finding {
     let Some(baseline) = ctx.baseline else {
         return Finding::skip("no baseline was given");
     };
@@ -85,11 +85,11 @@ pub fn node_inventory(ctx: &CheckContext) -> Finding {
 mod tests {
     use postcheck_model::ItemPhase;
 
-    use crate::CheckSpec;
     use crate::checks::testing::*;
-    use crate::fixture::NodeFixture;
     use crate::policy::Policy;
+    use crate::request::CheckSpec;
     use crate::snapshot::Snapshot;
+    use crate::testing::NodeFixture;
 
     fn before() -> Snapshot {
         Snapshot::test()

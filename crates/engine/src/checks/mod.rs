@@ -13,28 +13,28 @@
 //! - [`workloads`], [`pods`], [`services`], [`storage`]: `workloads`, `pod-health`,
 //!   `service-endpoints`, `pvc-bound`; a regression since the baseline is Fatal, what was
 //!   already broken is a Warning ([`grading`]).
-//! - [`extensions`]: `apiservices`, `webhooks`. [`removed_apis`]: `removed-apis`.
+//! - [`extensions`]: `apiservices`, `webhooks`, `crd-versions`. [`removed_apis`]: `removed-apis`.
 //!   [`events`]: `events` (never Fatal).
 
-pub mod cluster;
-pub mod events;
-pub mod extensions;
-pub mod grading;
-pub mod inventory;
-pub mod nodes;
-pub mod pods;
-pub mod removed_apis;
-pub mod services;
-pub mod storage;
-pub mod synthetic;
-pub mod system_pods;
-pub mod workloads;
+mod cluster;
+mod events;
+mod extensions;
+mod grading;
+mod inventory;
+mod nodes;
+mod pods;
+mod removed_apis;
+mod services;
+mod storage;
+mod synthetic;
+mod system_pods;
+mod workloads;
 
 use postcheck_model::{CheckItem, Evidence, ItemGroup, ItemKind, ItemPhase, Level};
 use serde::Serialize;
 
-use crate::CheckSpec;
-use crate::policy::Policy;
+use crate::policy::{Policy, PolicyError};
+use crate::request::CheckSpec;
 use crate::snapshot::{Snapshot, Source};
 
 /// What a check sees.
@@ -300,6 +300,16 @@ pub fn catalogue() -> &'static [CheckDef] {
             run: extensions::webhooks,
         },
         CheckDef {
+            name: "crd-versions",
+            group: ItemGroup::AddonCheck,
+            kind: ItemKind::Risk,
+            level: Level::Warning,
+            description: "Every version a CustomResourceDefinition's objects are stored in (status.storedVersions) is still served; one that is not must be migrated away from before an upgrade of the CRD can drop it.",
+            needs: &[Source::CrdVersions],
+            uses_baseline: false,
+            run: extensions::crd_versions,
+        },
+        CheckDef {
             name: "removed-apis",
             group: ItemGroup::AddonCheck,
             kind: Exception,
@@ -333,13 +343,31 @@ pub fn catalogue() -> &'static [CheckDef] {
     CATALOGUE
 }
 
+/// A policy is validated against the catalogue, so these live beside it (the policy module
+/// depends on no check).
+impl Policy {
+    /// Reads a policy from a `.yaml`/`.yml`/`.json` (YAML) or `.toml` file and validates it.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, PolicyError> {
+        let policy = Policy::read_file(path)?;
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// Checks that every check named exists and every label exclusion is well formed.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        let known: Vec<&str> = catalogue().iter().map(|c| c.name).collect();
+        self.validate_against(&known)
+    }
+}
+
 /// The catalogue entry called `name`.
-pub fn find(name: &str) -> Option<&'static CheckDef> {
+#[cfg(test)]
+fn find(name: &str) -> Option<&'static CheckDef> {
     catalogue().iter().find(|c| c.name == name)
 }
 
 /// The sources the checks selected by `policy` need (the version always).
-pub fn needs(policy: &Policy) -> Vec<Source> {
+pub(crate) fn needs(policy: &Policy) -> Vec<Source> {
     let mut out = vec![Source::Version];
     for def in catalogue().iter().filter(|d| policy.selects(d.name)) {
         for s in def.needs {
@@ -357,7 +385,7 @@ pub fn needs(policy: &Policy) -> Vec<Source> {
 
 /// Runs every check of the catalogue on the snapshot: one item per check, in catalogue
 /// order. Checks the policy deselects are reported `Skipped`.
-pub fn judge(ctx: &CheckContext) -> Vec<CheckItem> {
+pub(crate) fn judge(ctx: &CheckContext) -> Vec<CheckItem> {
     catalogue().iter().map(|def| def.item(run_one(def, ctx))).collect()
 }
 
@@ -391,7 +419,7 @@ pub(crate) mod testing {
     use super::*;
 
     /// Runs the catalogue entry `name` on `snapshot` with the given baseline, spec and policy.
-    pub fn run(
+    pub(crate) fn run(
         name: &str,
         snapshot: &Snapshot,
         baseline: Option<&Snapshot>,
@@ -404,12 +432,12 @@ pub(crate) mod testing {
     }
 
     /// A spec with only a target.
-    pub fn target(v: &str) -> CheckSpec {
+    pub(crate) fn target(v: &str) -> CheckSpec {
         CheckSpec { target: Some(v.parse().unwrap()), source: None }
     }
 
     /// The names of the objects in an item's evidence.
-    pub fn named(item: &CheckItem) -> Vec<&str> {
+    pub(crate) fn named(item: &CheckItem) -> Vec<&str> {
         item.evidence.iter().map(|e| e.name.as_str()).collect()
     }
 }
@@ -418,7 +446,7 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
-    use crate::fixture::NodeFixture;
+    use crate::testing::NodeFixture;
 
     #[test]
     fn names_are_unique_kebab_case() {

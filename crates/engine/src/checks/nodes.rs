@@ -11,9 +11,9 @@ use crate::snapshot::Node;
 const PRESSURES: [&str; 4] =
     ["MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable"];
 /// CCE marks nodes that skipped an upgrade with this label set to `true`.
-pub const SKIPPED_LABEL: &str = "upgrade.cce.io/skipped";
+pub(super) const SKIPPED_LABEL: &str = "upgrade.cce.io/skipped";
 /// Older CCE versions left this taint on nodes that skipped an upgrade.
-pub const UPGRADE_TAINT: &str = "node.kubernetes.io/upgrade";
+pub(super) const UPGRADE_TAINT: &str = "node.kubernetes.io/upgrade";
 /// How many minors a kubelet or kube-proxy may trail the API server (upstream skew policy).
 const MAX_NODE_SKEW: i64 = 3;
 
@@ -26,7 +26,7 @@ fn node_evidence(node: &Node, reason: impl Into<String>) -> Evidence {
 }
 
 /// `node-ready`: every node's Ready condition is True, up to the tolerance.
-pub fn node_ready(ctx: &CheckContext) -> Finding {
+pub(super) fn node_ready(ctx: &CheckContext) -> Finding {
     let nodes: Vec<_> = judged(ctx).collect();
     let evidence: Vec<Evidence> = nodes
         .iter()
@@ -58,7 +58,7 @@ pub fn node_ready(ctx: &CheckContext) -> Finding {
 }
 
 /// `node-conditions`: no memory, disk or PID pressure, no unavailable network.
-pub fn node_conditions(ctx: &CheckContext) -> Finding {
+pub(super) fn node_conditions(ctx: &CheckContext) -> Finding {
     let mut evidence = Vec::new();
     let mut total = 0;
     for node in judged(ctx) {
@@ -81,7 +81,7 @@ pub fn node_conditions(ctx: &CheckContext) -> Finding {
 }
 
 /// `node-schedulable`: no node is cordoned; with a baseline, only nodes cordoned since.
-pub fn node_schedulable(ctx: &CheckContext) -> Finding {
+pub(super) fn node_schedulable(ctx: &CheckContext) -> Finding {
     let mut evidence = Vec::new();
     let mut kept = Vec::new();
     for node in judged(ctx).filter(|n| n.unschedulable) {
@@ -102,7 +102,7 @@ pub fn node_schedulable(ctx: &CheckContext) -> Finding {
 }
 
 /// `node-version`: kubelets and kube-proxies at the target (exact) or within skew.
-pub fn node_version(ctx: &CheckContext) -> Finding {
+pub(super) fn node_version(ctx: &CheckContext) -> Finding {
     let server = ctx.snapshot.server_version.ok().and_then(|v| Version::parse(v).ok());
     let (reference, rule) = match ctx.policy.node_version {
         NodeVersionPolicy::Exact => match ctx.spec.target.clone().or(server) {
@@ -175,7 +175,7 @@ pub fn node_version(ctx: &CheckContext) -> Finding {
 }
 
 /// `node-skipped`: no node carries CCE's skipped label or the leftover upgrade taint.
-pub fn node_skipped(ctx: &CheckContext) -> Finding {
+pub(super) fn node_skipped(ctx: &CheckContext) -> Finding {
     let mut evidence = Vec::new();
     for node in judged(ctx) {
         let mut why = Vec::new();
@@ -198,11 +198,11 @@ pub fn node_skipped(ctx: &CheckContext) -> Finding {
 mod tests {
     use postcheck_model::ItemPhase;
 
-    use crate::CheckSpec;
     use crate::checks::testing::*;
-    use crate::fixture::NodeFixture;
     use crate::policy::{NodeVersionPolicy, Policy};
+    use crate::request::CheckSpec;
     use crate::snapshot::Snapshot;
+    use crate::testing::NodeFixture;
 
     fn three_nodes() -> Snapshot {
         Snapshot::test().nodes(["n1", "n2", "n3"].map(NodeFixture::ready))

@@ -27,16 +27,16 @@ const BAD_WAITING: [&str; 7] = [
     "RunContainerError",
 ];
 /// Restarts since the baseline that count as a jump.
-pub const RESTART_JUMP: i32 = 3;
+pub(super) const RESTART_JUMP: i32 = 3;
 
 /// What is wrong with a pod by itself; the first word is the kind of problem, so that the
 /// same problem in the baseline is recognised.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub(super) struct Problem {
     /// `CrashLoopBackOff`, `Pending`, `Terminating`, `NotReady`.
-    pub kind: String,
+    pub(super) kind: String,
     /// For the evidence.
-    pub detail: String,
+    pub(super) detail: String,
 }
 
 fn age(since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<std::time::Duration> {
@@ -49,7 +49,7 @@ fn human(d: std::time::Duration) -> String {
 
 /// A problem the pod shows by itself (waiting for a bad reason, Pending or Terminating past
 /// `grace`), not counting "not Ready".
-pub fn pod_level_problem(
+pub(super) fn pod_level_problem(
     pod: &Pod,
     now: DateTime<Utc>,
     grace: std::time::Duration,
@@ -105,7 +105,11 @@ fn daemon_pod(pod: &Pod) -> bool {
 
 /// Whether this check reports the pod's own problem, so that `workloads` leaves the pod's
 /// workload to it: any problem but a DaemonSet's Pending pod.
-pub fn explains_shortfall(pod: &Pod, now: DateTime<Utc>, grace: std::time::Duration) -> bool {
+pub(super) fn explains_shortfall(
+    pod: &Pod,
+    now: DateTime<Utc>,
+    grace: std::time::Duration,
+) -> bool {
     pod_level_problem(pod, now, grace).is_some_and(|p| !(p.kind == "Pending" && daemon_pod(pod)))
 }
 
@@ -139,7 +143,7 @@ fn on_unready_node(snapshot: &Snapshot, pod: &Pod) -> bool {
 
 /// `pod-health`: no application pod crashing, unpullable, stuck or (against the baseline)
 /// restarting much more than before.
-pub fn pod_health(ctx: &CheckContext) -> Finding {
+pub(super) fn pod_health(ctx: &CheckContext) -> Finding {
     let now = ctx.snapshot.now();
     let grace = ctx.policy.tolerances.pending_grace;
     let mut graded = Graded::default();
@@ -196,8 +200,8 @@ mod tests {
 
     use super::*;
     use crate::checks::testing::*;
-    use crate::fixture::{NodeFixture, PodFixture};
     use crate::policy::Policy;
+    use crate::testing::{NodeFixture, PodFixture};
 
     fn cluster() -> Snapshot {
         Snapshot::test()
@@ -244,7 +248,7 @@ mod tests {
     #[test]
     fn terminating_too_long_is_reported() {
         let mut pod = PodFixture::running("shop", "stuck-1");
-        pod.0.deleting = Some(crate::fixture::fixture_time() - Duration::minutes(15));
+        pod.0.deleting = Some(crate::testing::fixture_time() - Duration::minutes(15));
         let item = pod_health(&cluster().pod(pod), None);
         assert_eq!(named(&item), ["stuck-1"]);
         assert!(item.evidence[0].reason.starts_with("Terminating 15m"), "{item:?}");

@@ -1,80 +1,17 @@
 //! `removed-apis`: objects and Helm releases recorded with an API version the target
 //! Kubernetes no longer serves.
 //!
-//! The rule table is `data/removed-apis.yaml` (every GA and beta removal from 1.16 on, with
-//! its source), parsed once. An object counts when its last-applied configuration names a
+//! The rule table is [`crate::rules::removed_apis`] (`data/removed-apis.yaml`, every GA and
+//! beta removal from 1.16 on, with its source). An object counts when its last-applied configuration names a
 //! removed version and nothing wrote it through a served version since (its managedFields
 //! show who did: a later entry on a served version means it was migrated, Pluto's and
 //! kubent's false positive), or when the newest writer of the object used a removed version.
 //! A Helm release counts when the manifest of its latest deployed revision does.
 
-use std::sync::OnceLock;
-
-use postcheck_model::{Evidence, Version};
-use serde::Deserialize;
-
 use super::{CheckContext, Finding};
-use crate::snapshot_objects::ApiUse;
-
-/// One removal: `apiVersion`/`kind` stopped being served in `removedIn`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Rule {
-    /// The removed group/version (`policy/v1beta1`).
-    pub api_version: String,
-    /// The kind it served.
-    pub kind: String,
-    /// The minor that stopped serving it (`1.25`).
-    pub removed_in: String,
-    /// What to use instead (empty when nothing replaces it).
-    #[serde(default)]
-    pub replacement: String,
-}
-
-impl Rule {
-    /// `removedIn` as a version.
-    pub fn removed_version(&self) -> Version {
-        Version::parse(&self.removed_in).unwrap_or_else(|e| {
-            panic!("the rule table's removedIn {:?} is checked by a test: {e}", self.removed_in)
-        })
-    }
-
-    /// Whether a cluster at `target` no longer serves this version (no target: every rule).
-    pub fn applies_to(&self, target: Option<&Version>) -> bool {
-        target.is_none_or(|t| t.minor_pair() >= self.removed_version().minor_pair())
-    }
-
-    /// `removed in 1.32, use flowcontrol.apiserver.k8s.io/v1`.
-    fn advice(&self) -> String {
-        if self.replacement.is_empty() {
-            format!("removed in {} with no replacement", self.removed_in)
-        } else {
-            format!("removed in {}, use {}", self.removed_in, self.replacement)
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct Table {
-    rules: Vec<Rule>,
-}
-
-const TABLE: &str = include_str!("../../data/removed-apis.yaml");
-
-/// The rule table, parsed once.
-pub fn rules() -> &'static [Rule] {
-    static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
-    RULES.get_or_init(|| {
-        serde_yaml_ng::from_str::<Table>(TABLE)
-            .map(|t| t.rules)
-            .unwrap_or_else(|e| panic!("data/removed-apis.yaml is checked by a test: {e}"))
-    })
-}
-
-/// The rule removing `api_version`/`kind`, if any.
-pub fn rule_for(api_version: &str, kind: &str) -> Option<&'static Rule> {
-    rules().iter().find(|r| r.api_version == api_version && r.kind == kind)
-}
+use crate::rules::removed_apis::{Rule, rule_for};
+use crate::snapshot::ApiUse;
+use postcheck_model::{Evidence, Version};
 
 fn removed<'a>(api_version: &str, kind: &str, target: Option<&Version>) -> Option<&'a Rule> {
     rule_for(api_version, kind).filter(|r| r.applies_to(target))
@@ -105,7 +42,7 @@ fn judge_object(object: &ApiUse, target: Option<&Version>) -> Option<String> {
 }
 
 /// `removed-apis`: no object or Helm release on an API version the target removed.
-pub fn removed_apis(ctx: &CheckContext) -> Finding {
+pub(super) fn removed_apis(ctx: &CheckContext) -> Finding {
     let Some(uses) = ctx.snapshot.removed_apis.ok() else {
         return Finding::error("the removed-API pass was not gathered");
     };
@@ -113,7 +50,7 @@ pub fn removed_apis(ctx: &CheckContext) -> Finding {
     let mut evidence = Vec::new();
     for object in &uses.objects {
         if let Some(ns) = &object.namespace
-            && super::grading::excluded(ctx.policy, ns, &object.name)
+            && ctx.policy.excludes_object(ns, &object.name)
         {
             continue;
         }
@@ -125,7 +62,7 @@ pub fn removed_apis(ctx: &CheckContext) -> Finding {
         }
     }
     for release in &uses.releases {
-        if super::grading::excluded(ctx.policy, &release.namespace, &release.name) {
+        if ctx.policy.excludes_object(&release.namespace, &release.name) {
             continue;
         }
         for o in &release.objects {
@@ -163,24 +100,6 @@ mod tests {
     use crate::checks::testing::*;
     use crate::policy::Policy;
     use crate::snapshot::Snapshot;
-
-    #[test]
-    fn the_rule_table_parses_and_every_removal_is_a_version() {
-        assert!(rules().len() > 40, "{} rules", rules().len());
-        for r in rules() {
-            let v = Version::parse(&r.removed_in).unwrap_or_else(|e| panic!("{r:?}: {e}"));
-            assert!(v.major == 1 && v.minor >= 16, "{r:?}");
-            assert!(r.api_version.contains('/'), "{r:?}");
-        }
-        assert_eq!(
-            rule_for("flowcontrol.apiserver.k8s.io/v1beta3", "FlowSchema").unwrap().removed_in,
-            "1.32"
-        );
-        assert_eq!(
-            rule_for("policy/v1beta1", "PodDisruptionBudget").unwrap().replacement,
-            "policy/v1"
-        );
-    }
 
     #[test]
     fn finds_a_flowschema_last_applied_as_v1beta3_and_a_helm_pdb_on_policy_v1beta1() {

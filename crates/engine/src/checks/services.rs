@@ -9,24 +9,24 @@
 
 use postcheck_model::Evidence;
 
-use super::grading::{Graded, already, excluded};
+use super::grading::{Graded, already};
 use super::{CheckContext, Finding};
 use crate::snapshot::Snapshot;
 
 /// Whether an APIService or a webhook calls `namespace/name` (when those were gathered).
 fn backs_an_extension(snapshot: &Snapshot, namespace: &str, name: &str) -> bool {
-    let is = |s: &crate::snapshot_objects::ServiceRef| s.namespace == namespace && s.name == name;
+    let is = |s: &crate::snapshot::ServiceRef| s.namespace == namespace && s.name == name;
     snapshot.api_service_list().iter().any(|a| a.service.as_ref().is_some_and(is))
         || snapshot.webhook_list().iter().any(|w| is(&w.service))
 }
 
 /// `service-endpoints`: no Service with a selector is left without a ready endpoint.
-pub fn service_endpoints(ctx: &CheckContext) -> Finding {
+pub(super) fn service_endpoints(ctx: &CheckContext) -> Finding {
     let baseline = ctx.baseline.filter(|b| b.services.ok().is_some());
     let mut graded = Graded::default();
     let mut judged = 0;
     for s in ctx.snapshot.service_list().iter().filter(|s| s.has_selector) {
-        if excluded(ctx.policy, &s.namespace, &s.name)
+        if ctx.policy.excludes_object(&s.namespace, &s.name)
             || backs_an_extension(ctx.snapshot, &s.namespace, &s.name)
         {
             continue;

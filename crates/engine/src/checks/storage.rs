@@ -5,16 +5,16 @@
 
 use postcheck_model::Evidence;
 
-use super::grading::{Graded, already, excluded};
+use super::grading::{Graded, already};
 use super::{CheckContext, Finding};
 
 /// `pvc-bound`: no claim Pending or Lost.
-pub fn pvc_bound(ctx: &CheckContext) -> Finding {
+pub(super) fn pvc_bound(ctx: &CheckContext) -> Finding {
     let baseline = ctx.baseline.filter(|b| b.claims.ok().is_some());
     let mut graded = Graded::default();
     let mut judged = 0;
     for c in ctx.snapshot.claim_list() {
-        if excluded(ctx.policy, &c.namespace, &c.name) {
+        if ctx.policy.excludes_object(&c.namespace, &c.name) {
             continue;
         }
         judged += 1;

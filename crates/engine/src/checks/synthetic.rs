@@ -1,4 +1,4 @@
-//! `synthetic-pod`: judges the synthetic pod's run ([`crate::synthetic`]) recorded in the
+//! `synthetic-pod`: judges the synthetic pod's run ([`crate::actions::synthetic`]) recorded in the
 //! Snapshot. Skipped unless it was asked for; the run itself happens while gathering.
 
 use postcheck_model::{Evidence, Level};
@@ -7,7 +7,7 @@ use super::{CheckContext, Finding};
 use crate::snapshot::Gathered;
 
 /// `synthetic-pod`: every schedulable node ran a Ready synthetic pod, and nothing was left.
-pub fn synthetic_pod(ctx: &CheckContext) -> Finding {
+pub(super) fn synthetic_pod(ctx: &CheckContext) -> Finding {
     let outcome = match &ctx.snapshot.synthetic {
         Gathered::NotGathered => {
             return Finding::skip(
@@ -63,8 +63,8 @@ mod tests {
 
     use crate::checks::testing::*;
     use crate::policy::Policy;
+    use crate::snapshot::{FailedNode, SyntheticOutcome};
     use crate::snapshot::{Gathered, Snapshot};
-    use crate::synthetic::{FailedNode, SyntheticOutcome};
 
     fn with(outcome: SyntheticOutcome) -> Snapshot {
         let mut s = Snapshot::test();

@@ -53,13 +53,13 @@ const COMPONENTS: [Component; 3] = [
 ];
 
 /// Whether the pod is a system pod.
-pub fn is_system_pod(pod: &Pod) -> bool {
+pub(super) fn is_system_pod(pod: &Pod) -> bool {
     pod.namespace == "kube-system"
         || pod.priority_class.as_deref().is_some_and(|c| CRITICAL.contains(&c))
 }
 
 /// What is wrong with a pod that is not Running and Ready, for its evidence.
-pub fn pod_problem(pod: &Pod) -> String {
+pub(super) fn pod_problem(pod: &Pod) -> String {
     let mut parts = vec![if pod.phase == "Running" {
         "Running but not Ready".to_owned()
     } else {
@@ -84,7 +84,7 @@ pub fn pod_problem(pod: &Pod) -> String {
 }
 
 /// `system-pods`: kube-system and system-critical pods are Running and Ready.
-pub fn system_pods(ctx: &CheckContext) -> Finding {
+pub(super) fn system_pods(ctx: &CheckContext) -> Finding {
     let snapshot = ctx.snapshot;
     let now = snapshot.now();
     let grace = chrono::Duration::from_std(ctx.policy.tolerances.pending_grace)
@@ -150,11 +150,11 @@ mod tests {
     use chrono::Duration;
     use postcheck_model::ItemPhase;
 
-    use crate::CheckSpec;
     use crate::checks::testing::*;
-    use crate::fixture::{NodeFixture, PodFixture};
     use crate::policy::Policy;
+    use crate::request::CheckSpec;
     use crate::snapshot::Snapshot;
+    use crate::testing::{NodeFixture, PodFixture};
 
     fn coredns(name: &str) -> PodFixture {
         PodFixture::running("kube-system", name)

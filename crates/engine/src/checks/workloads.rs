@@ -9,15 +9,15 @@
 
 use postcheck_model::Evidence;
 
-use super::grading::{Graded, already, excluded};
+use super::grading::{Graded, already};
 use super::pods::explains_shortfall;
 use super::{CheckContext, Finding};
 use crate::snapshot::Pod;
-use crate::snapshot_objects::Workload;
+use crate::snapshot::Workload;
 
 /// Whether `pod` belongs to `w` (a Deployment's pods are owned by its ReplicaSets, named
 /// `<deployment>-<hash>`).
-pub fn owns(w: &Workload, pod: &Pod) -> bool {
+pub(super) fn owns(w: &Workload, pod: &Pod) -> bool {
     let Some(owner) = &pod.owner else { return false };
     if pod.namespace != w.namespace {
         return false;
@@ -32,13 +32,13 @@ pub fn owns(w: &Workload, pod: &Pod) -> bool {
 }
 
 /// `workloads`: every workload complete; against the baseline, regressions are Fatal.
-pub fn workloads(ctx: &CheckContext) -> Finding {
+pub(super) fn workloads(ctx: &CheckContext) -> Finding {
     let now = ctx.snapshot.now();
     let grace = ctx.policy.tolerances.pending_grace;
     let mut graded = Graded::default();
     let mut judged = 0;
     for w in ctx.snapshot.workload_list() {
-        if excluded(ctx.policy, &w.namespace, &w.name) {
+        if ctx.policy.excludes_object(&w.namespace, &w.name) {
             continue;
         }
         judged += 1;
@@ -99,10 +99,10 @@ mod tests {
     use postcheck_model::{CheckItem, ItemPhase, Level};
 
     use crate::checks::testing::*;
-    use crate::fixture::{NodeFixture, PodFixture};
-    use crate::fixture_objects::WorkloadFixture;
     use crate::policy::Policy;
     use crate::snapshot::Snapshot;
+    use crate::testing::WorkloadFixture;
+    use crate::testing::{NodeFixture, PodFixture};
 
     fn judge(now: &Snapshot, before: Option<&Snapshot>) -> CheckItem {
         run("workloads", now, before, &target("v1.37.2"), &Policy::default())

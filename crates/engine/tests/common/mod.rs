@@ -1,7 +1,7 @@
 //! What the engine's real-cluster tests share: starting the test control plane (panicking
 //! loudly when it cannot), judging it with the library, and asserting on items.
 
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)] // shared by several test binaries, each using a part
 
 use std::time::Duration;
 

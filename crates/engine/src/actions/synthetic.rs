@@ -6,8 +6,9 @@
 //! a Ready pod of it, or a deadline passes. Whatever happens, everything it made is deleted
 //! afterwards: normally before it returns; when the run is interrupted (its future dropped)
 //! a cleanup task is spawned; and every run first sweeps leftovers of earlier runs, found by
-//! their label. The outcome is recorded into the Snapshot, and the catalogue's
-//! `synthetic-pod` item judges it like any other source.
+//! their label. It runs beside the gathering pass, never inside it (the pass only reads);
+//! its outcome is recorded into the Snapshot, and the catalogue's `synthetic-pod` item
+//! judges it like any other source.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -15,10 +16,10 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::gather::chain;
+use crate::error_chain::chain;
+use crate::snapshot::{FailedNode, SyntheticOutcome};
 
 /// The label on everything the synthetic check creates; its value is the run's id.
 pub const LABEL: &str = "postcheck.io/synthetic";
@@ -31,45 +32,6 @@ const CLEANUP_WAIT: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_millis(500);
 /// The image the pods run (the smallest there is; never pulled on KWOK nodes).
 pub const IMAGE: &str = "registry.k8s.io/pause:3.10";
-
-/// The policy's switch for the synthetic check.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct SyntheticOptions {
-    /// Run the synthetic pod check (needs permission to create namespaces and DaemonSets).
-    pub enabled: bool,
-}
-
-/// What one run found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SyntheticOutcome {
-    /// The namespace it worked in.
-    pub namespace: String,
-    /// How many schedulable nodes were expected to run the pod.
-    pub nodes: usize,
-    /// The nodes that did not get a Ready pod in time, with why.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub failed_nodes: Vec<FailedNode>,
-    /// Why the DaemonSet could not be set up (then nothing was judged).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub setup_error: Option<String>,
-    /// What could not be cleaned up.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cleanup_error: Option<String>,
-    /// How long the pods took (or the deadline), in milliseconds.
-    pub elapsed_ms: u64,
-}
-
-/// A node that did not run a Ready synthetic pod.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FailedNode {
-    /// The node's name.
-    pub node: String,
-    /// What its pod was doing (or that it had none).
-    pub reason: String,
-}
 
 /// Deletes `namespace` when dropped while armed: the interrupted-run path.
 struct Guard {

@@ -1,4 +1,5 @@
-//! Paged lists decoded straight into [`crate::wire`]'s structs.
+//! Paged lists decoded straight into [`super::api`]'s views, the next page fetched while
+//! this one is decoded.
 //!
 //! kube-rs's `Api::list` decodes every page into k8s-openapi's full types. The gatherer
 //! sends the same requests through the same client (auth, TLS, timeouts) but decodes each
@@ -12,18 +13,18 @@ use kube::api::ListParams;
 use kube::core::{ApiResource, DynamicObject, Request, Resource};
 use serde::de::DeserializeOwned;
 
-use crate::gather::{GatherEvent, Progress};
+use super::api::{ListMeta, ListPage};
+use super::{GatherEvent, Pass, plan};
 use crate::snapshot::Source;
-use crate::wire::ListPage;
 
 /// Items per list page.
-pub const PAGE_SIZE: u32 = 500;
+pub(super) const PAGE_SIZE: u32 = 500;
 /// How many times a list restarts when its continue token expires (410 Gone).
 const MAX_LIST_RESTARTS: u32 = 3;
 
 /// One list to read: where, with which selectors, in pages of what size.
 #[derive(Debug, Clone)]
-pub struct ListRequest {
+pub(super) struct ListRequest {
     path: String,
     params: ListParams,
     page_size: u32,
@@ -32,17 +33,17 @@ pub struct ListRequest {
 
 impl ListRequest {
     /// Every object of the built-in kind `K`, in all namespaces.
-    pub fn all<K: Resource<DynamicType = ()>>() -> Self {
+    pub(super) fn all<K: Resource<DynamicType = ()>>() -> Self {
         Self::at(K::url_path(&(), None))
     }
 
     /// The objects of the built-in kind `K` in `namespace`.
-    pub fn namespaced<K: Resource<DynamicType = ()>>(namespace: &str) -> Self {
+    pub(super) fn namespaced<K: Resource<DynamicType = ()>>(namespace: &str) -> Self {
         Self::at(K::url_path(&(), Some(namespace)))
     }
 
     /// Every object of a resource found by discovery, in all namespaces.
-    pub fn resource(resource: &ApiResource) -> Self {
+    pub(super) fn resource(resource: &ApiResource) -> Self {
         Self::at(DynamicObject::url_path(resource, None))
     }
 
@@ -51,19 +52,19 @@ impl ListRequest {
     }
 
     /// With these label and field selectors.
-    pub fn params(mut self, params: ListParams) -> Self {
+    pub(super) fn params(mut self, params: ListParams) -> Self {
         self.params = params;
         self
     }
 
     /// In pages of `size` items.
-    pub fn page_size(mut self, size: u32) -> Self {
+    pub(super) fn page_size(mut self, size: u32) -> Self {
         self.page_size = size;
         self
     }
 
     /// Only the objects' metadata (`PartialObjectMetadataList`).
-    pub fn metadata_only(mut self) -> Self {
+    pub(super) fn metadata_only(mut self) -> Self {
         self.metadata_only = true;
         self
     }
@@ -86,16 +87,31 @@ impl ListRequest {
 /// The next page is asked for as soon as this one's continue token is known, before this
 /// one is decoded: the API server prepares page N+1 while page N is decoded, so decoding
 /// adds nothing to a long list's time. At most two pages of a list are held at once.
-pub async fn list_all<W, T>(
-    client: &kube::Client,
+///
+/// The list is one chain of the floor plan ([`plan`]), unless it is a step of one already.
+pub(super) async fn list_all<W, T>(
+    pass: &Pass<'_>,
     list: ListRequest,
     source: Source,
-    progress: &dyn Progress,
+    compact: impl FnMut(W) -> Option<T>,
+) -> Result<Vec<T>, kube::Error>
+where
+    W: DeserializeOwned,
+{
+    let path = list.path.clone();
+    plan::list_chain(source.as_str(), &path, pages(pass, list, source, compact)).await
+}
+
+async fn pages<W, T>(
+    pass: &Pass<'_>,
+    list: ListRequest,
+    source: Source,
     mut compact: impl FnMut(W) -> Option<T>,
 ) -> Result<Vec<T>, kube::Error>
 where
     W: DeserializeOwned,
 {
+    let client = pass.client;
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     let mut restarts = 0;
@@ -125,7 +141,7 @@ where
         let page: ListPage<W> = serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
         drop(body);
         out.extend(page.items.into_iter().filter_map(&mut compact));
-        progress.event(GatherEvent::Page { source, so_far: out.len() });
+        pass.progress.event(GatherEvent::Page { source, so_far: out.len() });
         match next {
             Some(next) => pending = next,
             None => return Ok(out),
@@ -137,17 +153,17 @@ where
 #[derive(serde::Deserialize)]
 struct ListHead {
     #[serde(default)]
-    metadata: crate::wire::ListMeta,
+    metadata: ListMeta,
 }
 
-/// A page being fetched on its own task; dropping it (the pass's deadline passed, another
-/// list failed) aborts the fetch.
+/// A page being fetched on its own task (in the floor plan's chain of the list that asked
+/// for it); dropping it (the pass's deadline passed, another list failed) aborts the fetch.
 struct Prefetch(tokio::task::JoinHandle<Result<http::Response<Bytes>, kube::Error>>);
 
 impl Prefetch {
     fn start(client: &kube::Client, request: http::Request<Vec<u8>>) -> Self {
         let client = client.clone();
-        Self(tokio::spawn(async move { send(&client, request).await }))
+        Self(tokio::spawn(plan::same_chain(async move { send(&client, request).await })))
     }
 
     async fn finish(&mut self) -> Result<http::Response<Bytes>, kube::Error> {
@@ -164,7 +180,7 @@ impl Drop for Prefetch {
 /// Sends `request` and reads its whole body; an unsuccessful answer becomes kube's
 /// [`kube::Error::Api`] with the API server's `Status` (or one made from the text of a
 /// body that is not a `Status`).
-pub async fn send(
+pub(super) async fn send(
     client: &kube::Client,
     request: http::Request<Vec<u8>>,
 ) -> Result<http::Response<Bytes>, kube::Error> {

@@ -1,10 +1,9 @@
-//! Builder-style fixtures for the objects of [`crate::snapshot_objects`], beside
-//! [`crate::fixture`]'s nodes and pods, so tests of the second half of the catalogue read
-//! like the cluster they describe:
+//! Builders for the objects besides nodes and pods (workloads, Services, claims, API
+//! extensions, removed-API uses, events), so tests read like the cluster they describe:
 //!
 //! ```
-//! use postcheck_engine::fixture_objects::WorkloadFixture;
-//! use postcheck_engine::snapshot::Snapshot;
+//! use postcheck_engine::Snapshot;
+//! use postcheck_engine::testing::WorkloadFixture;
 //! let snapshot = Snapshot::test()
 //!     .workload(WorkloadFixture::complete("Deployment", "shop", "web", 3).available(1))
 //!     .service("shop", "web", 1);
@@ -15,11 +14,10 @@
 
 use chrono::Duration;
 
-use crate::fixture::fixture_time;
-use crate::snapshot::{Gathered, Snapshot, Source, Unavailable};
-use crate::snapshot_objects::{
-    ApiService, ApiUse, Claim, HelmRelease, ManagedEntry, ManifestObject, RemovedApiUses,
-    ServiceEndpoints, ServiceRef, WarningEvent, Webhook, Workload,
+use super::fixture_time;
+use crate::snapshot::{
+    ApiService, ApiUse, Claim, Gathered, HelmRelease, ManagedEntry, ManifestObject,
+    ServiceEndpoints, ServiceRef, Snapshot, WarningEvent, Webhook, Workload,
 };
 
 fn push<T>(list: &mut Gathered<Vec<T>>, item: T) {
@@ -30,33 +28,6 @@ fn push<T>(list: &mut Gathered<Vec<T>>, item: T) {
 }
 
 impl Snapshot {
-    /// Marks every list of this module gathered and empty (`Snapshot::test()` calls it).
-    pub fn with_empty_object_lists(mut self) -> Self {
-        self.workloads = Gathered::Ok(vec![]);
-        self.services = Gathered::Ok(vec![]);
-        self.claims = Gathered::Ok(vec![]);
-        self.api_services = Gathered::Ok(vec![]);
-        self.webhooks = Gathered::Ok(vec![]);
-        self.removed_apis = Gathered::Ok(RemovedApiUses::default());
-        self.events = Gathered::Ok(vec![]);
-        self
-    }
-
-    /// Makes one of this module's sources unreadable (used by `Snapshot::unavailable`).
-    pub(crate) fn unavailable_object_source(&mut self, source: Source, u: Unavailable) {
-        match source {
-            Source::Workloads => self.workloads = Gathered::Unavailable(u),
-            Source::Services => self.services = Gathered::Unavailable(u),
-            Source::Claims => self.claims = Gathered::Unavailable(u),
-            Source::ApiServices => self.api_services = Gathered::Unavailable(u),
-            Source::Webhooks => self.webhooks = Gathered::Unavailable(u),
-            Source::RemovedApis => self.removed_apis = Gathered::Unavailable(u),
-            Source::Events => self.events = Gathered::Unavailable(u),
-            Source::Synthetic => self.synthetic = Gathered::Unavailable(u),
-            Source::Version | Source::Health | Source::Nodes | Source::Pods | Source::Leases => {}
-        }
-    }
-
     /// Adds a workload.
     pub fn workload(mut self, w: WorkloadFixture) -> Self {
         push(&mut self.workloads, w.0);
