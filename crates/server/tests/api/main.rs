@@ -14,6 +14,7 @@ mod fuzz;
 mod postcheck;
 mod recovery;
 mod replicas;
+mod security;
 mod tasks;
 mod tenancy;
 mod tls;
