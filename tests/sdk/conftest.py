@@ -65,6 +65,8 @@ class Service:
     sk: str
     other_ak: str
     other_sk: str
+    env: dict
+    data: str
 
 
 def _admin(postcheck_bin: str, env: dict, *args: str) -> str:
@@ -81,24 +83,49 @@ def service(postcheck_bin, kubeconfig):
     env = dict(os.environ)
     env["POSTCHECK_DATABASE_URL"] = f"sqlite:{data}/postcheck.db"
     env["POSTCHECK_KEY"] = KEY_HEX
+    # The test control plane listens on loopback, which the endpoint policy refuses by
+    # default: the tests allow it explicitly, as an operator would with --allow-endpoint.
+    env["POSTCHECK_ALLOW_ENDPOINT"] = "127.0.0.0/8"
     _admin(postcheck_bin, env, "cluster", "add", "--project", PROJECT, "--cluster-id", CLUSTER, "--kubeconfig", kubeconfig)
     token = _admin(postcheck_bin, env, "token", "create", "--project", PROJECT).strip()
     mine = json.loads(_admin(postcheck_bin, env, "access-key", "create", "--project", PROJECT, "-o", "json"))
     other = json.loads(_admin(postcheck_bin, env, "access-key", "create", "--project", OTHER_PROJECT, "-o", "json"))
+    # A small body limit, so the SDK can meet 413 too.
+    process, base = _serve(postcheck_bin, env, data, "--max-body-bytes", "65536")
+    try:
+        yield Service(base, token, mine["accessKey"], mine["secretKey"], other["accessKey"], other["secretKey"], env, data)
+    finally:
+        _stop(process)
+
+
+@pytest.fixture
+def strict_service(postcheck_bin, service):
+    """A second `postcheck serve` on the same database that throttles after one failed
+    authentication a minute (its buckets are its own, so other tests are not throttled)."""
+    process, base = _serve(postcheck_bin, service.env, service.data, "--auth-failures-per-minute", "1")
+    try:
+        yield Service(base, service.token, service.ak, service.sk, service.other_ak, service.other_sk, service.env, service.data)
+    finally:
+        _stop(process)
+
+
+def _serve(postcheck_bin: str, env: dict, data: str, *flags: str):
+    """Starts `postcheck serve` on port 0; returns the process and its base URL."""
+    log = Path(data) / f"serve-{len(list(Path(data).glob('serve-*.log')))}.log"
     process = subprocess.Popen(
-        [postcheck_bin, "serve", "--listen", "127.0.0.1:0", "--check-deadline", "60s"],
-        env=env, stdout=subprocess.PIPE, stderr=open(Path(data) / "serve.log", "w"), text=True,
+        [postcheck_bin, "serve", "--listen", "127.0.0.1:0", "--check-deadline", "60s", *flags],
+        env=env, stdout=subprocess.PIPE, stderr=open(log, "w"), text=True,
     )
     line = process.stdout.readline()
     if not line.startswith("postcheck listening on http://"):
         process.kill()
-        pytest.fail(f"postcheck serve did not start: {line!r}; log:\n{(Path(data) / 'serve.log').read_text()}")
-    base = line.strip().rsplit(" ", 1)[-1]
+        pytest.fail(f"postcheck serve did not start: {line!r}; log:\n{log.read_text()}")
+    return process, line.strip().rsplit(" ", 1)[-1]
+
+
+def _stop(process):
+    process.send_signal(signal.SIGTERM)
     try:
-        yield Service(base, token, mine["accessKey"], mine["secretKey"], other["accessKey"], other["secretKey"])
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()

@@ -19,7 +19,8 @@ def run(postcheck_bin, env, *args, check=True):
 
 def test_cluster_list_and_remove(postcheck_bin, kubeconfig):
     data = tempfile.mkdtemp(prefix="postcheck-admin-")
-    env = dict(os.environ, POSTCHECK_DATABASE_URL=f"sqlite:{data}/postcheck.db", POSTCHECK_KEY=KEY_HEX)
+    env = dict(os.environ, POSTCHECK_DATABASE_URL=f"sqlite:{data}/postcheck.db", POSTCHECK_KEY=KEY_HEX,
+               POSTCHECK_ALLOW_ENDPOINT="127.0.0.0/8")
     added = run(postcheck_bin, env, "cluster", "add", "--project", PROJECT, "--cluster-id", CLUSTER, "--kubeconfig", kubeconfig, "--name", "lab")
     assert added.stdout.strip() == CLUSTER
 
@@ -46,3 +47,18 @@ def test_bad_project_ids_are_refused(postcheck_bin):
     env = dict(os.environ, POSTCHECK_DATABASE_URL=f"sqlite:{tempfile.mkdtemp()}/p.db", POSTCHECK_KEY=KEY_HEX)
     done = run(postcheck_bin, env, "token", "create", "--project", "NOT-HEX", check=False)
     assert done.returncode != 0 and "project ID" in done.stderr
+
+
+def test_cluster_add_refuses_an_exec_plugin_and_loopback_without_the_flag(postcheck_bin, kubeconfig, tmp_path):
+    env = dict(os.environ, POSTCHECK_DATABASE_URL=f"sqlite:{tmp_path}/postcheck.db", POSTCHECK_KEY=KEY_HEX)
+    env.pop("POSTCHECK_ALLOW_ENDPOINT", None)
+    loopback = run(postcheck_bin, env, "cluster", "add", "--project", PROJECT, "--kubeconfig", kubeconfig, check=False)
+    assert loopback.returncode != 0 and "loopback" in loopback.stderr, loopback.stderr
+    marker = tmp_path / "exec-ran"
+    hostile = tmp_path / "hostile.yaml"
+    hostile.write_text(open(kubeconfig).read().replace(
+        "  user:\n", f"  user:\n    exec: {{apiVersion: client.authentication.k8s.io/v1, command: /bin/sh, args: [-c, 'touch {marker}']}}\n", 1))
+    refused = run(postcheck_bin, env, "cluster", "add", "--project", PROJECT, "--kubeconfig", str(hostile),
+                  "--allow-endpoint", "127.0.0.1", check=False)
+    assert refused.returncode != 0 and "users[0].user.exec" in refused.stderr, refused.stderr
+    assert not marker.exists()

@@ -9,5 +9,5 @@ SIGNER_RS = Path(__file__).resolve().parents[2] / "crates/server/src/auth/signer
 
 
 def test_the_pinned_signature_is_the_sdks():
-    pinned = re.search(r'PYTHON_SDK_SIGNATURE: &str = "([0-9a-f]{64})"', SIGNER_RS.read_text()).group(1)
+    pinned = re.search(r'PYTHON_SDK_SIGNATURE: &str =\s*"([0-9a-f]{64})"', SIGNER_RS.read_text()).group(1)
     assert reference_signature() == pinned

@@ -11,9 +11,11 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use postcheck_server::auth::credentials;
-use postcheck_server::clusters::{self, ClusterRegistration};
 use postcheck_server::crypto::{KeyOrigin, KeySource, MasterKey};
 use postcheck_server::domain::{ClusterId, ProjectId};
+use postcheck_server::endpoint_policy::{AllowRule, EndpointPolicy};
+use postcheck_server::registry::{self, ClusterRegistration, RegistrationPolicy};
+use postcheck_server::tenant_kubeconfig::KubeconfigPolicy;
 use postcheck_store::Store;
 
 /// Where the service keeps its data: shared by `serve` and the admin commands.
@@ -59,6 +61,28 @@ impl DatabaseArgs {
     }
 }
 
+/// The endpoint policy's exceptions: shared by `serve` and `cluster add`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EndpointArgs {
+    /// Allow API servers in this range or at this host name although the default policy
+    /// refuses it (loopback, link-local, cloud metadata). Repeatable; the variable takes a
+    /// comma-separated list.
+    #[arg(
+        long = "allow-endpoint",
+        env = "POSTCHECK_ALLOW_ENDPOINT",
+        value_name = "CIDR|HOST",
+        value_delimiter = ','
+    )]
+    allow_endpoint: Vec<AllowRule>,
+}
+
+impl EndpointArgs {
+    /// The rules given.
+    pub fn rules(&self) -> Vec<AllowRule> {
+        self.allow_endpoint.clone()
+    }
+}
+
 /// `postcheck cluster ...`
 #[derive(Debug, clap::Subcommand)]
 pub enum ClusterCommand {
@@ -81,6 +105,12 @@ pub enum ClusterCommand {
         name: Option<String>,
         #[command(flatten)]
         database: DatabaseArgs,
+        #[command(flatten)]
+        endpoints: EndpointArgs,
+        /// DANGEROUS: keep an exec plugin of the kubeconfig (the service runs it only when
+        /// it too is started with --dangerously-allow-exec-plugins).
+        #[arg(long)]
+        dangerously_allow_exec_plugins: bool,
     },
     /// List registered clusters (all projects', or one's).
     List {
@@ -139,7 +169,16 @@ fn project(text: &str) -> anyhow::Result<ProjectId> {
 /// Runs a `cluster` subcommand.
 pub async fn cluster(cmd: ClusterCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        ClusterCommand::Add { project: p, cluster_id, kubeconfig, context, name, database } => {
+        ClusterCommand::Add {
+            project: p,
+            cluster_id,
+            kubeconfig,
+            context,
+            name,
+            database,
+            endpoints,
+            dangerously_allow_exec_plugins,
+        } => {
             let project = project(&p)?;
             if let Some(id) = &cluster_id {
                 ClusterId::parse(id)?;
@@ -154,7 +193,13 @@ pub async fn cluster(cmd: ClusterCommand) -> anyhow::Result<ExitCode> {
                 context,
                 ..Default::default()
             };
-            let cluster = clusters::register(store.as_ref(), &key, &project, registration)
+            // The same rules as the API: what the service would refuse is refused here.
+            let policy = RegistrationPolicy {
+                kubeconfigs: KubeconfigPolicy { allow_exec: dangerously_allow_exec_plugins },
+                endpoints: Arc::new(EndpointPolicy::new(endpoints.rules())),
+                max_clusters_per_project: u32::MAX,
+            };
+            let cluster = registry::register(store.as_ref(), &key, &policy, &project, registration)
                 .await
                 .context("registering the cluster")?;
             println!("{}", cluster.cluster_id);

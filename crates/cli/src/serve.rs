@@ -10,10 +10,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use postcheck_server::config::{DEFAULT_LISTEN, TlsFiles};
+use postcheck_server::config::{ConnectionLimits, DEFAULT_LISTEN, ThrottleConfig, TlsFiles};
 use postcheck_server::{Application, ServerConfig};
 
-use crate::admin::DatabaseArgs;
+use crate::admin::{DatabaseArgs, EndpointArgs};
 
 /// Arguments of `postcheck serve`.
 #[derive(Debug, clap::Args)]
@@ -47,6 +47,41 @@ pub struct ServeArgs {
     /// This replica's identity in the database (default: host name and listen address).
     #[arg(long, env = "POSTCHECK_REPLICA_ID")]
     replica_id: Option<String>,
+    #[command(flatten)]
+    endpoints: EndpointArgs,
+    /// DANGEROUS: let tenants' kubeconfigs run exec plugins on this host, as this service's
+    /// user. Only for an operator who trusts every tenant. Off by default.
+    #[arg(long, env = "POSTCHECK_DANGEROUSLY_ALLOW_EXEC_PLUGINS")]
+    dangerously_allow_exec_plugins: bool,
+    /// How long to wait for a registered cluster's API server to answer.
+    #[arg(long, env = "POSTCHECK_CLUSTER_CONNECT_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    cluster_connect_timeout: Duration,
+    /// How many clusters one project may register.
+    #[arg(long, env = "POSTCHECK_MAX_CLUSTERS_PER_PROJECT", default_value_t = 100)]
+    max_clusters_per_project: u32,
+    /// A request's headers (and a TLS handshake) must arrive within this.
+    #[arg(long, env = "POSTCHECK_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    header_read_timeout: Duration,
+    /// A keep-alive connection idle this long is closed.
+    #[arg(long, env = "POSTCHECK_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    idle_timeout: Duration,
+    /// A request's body must arrive within this.
+    #[arg(long, env = "POSTCHECK_BODY_READ_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    body_read_timeout: Duration,
+    /// Connections served at once (more wait in the listen queue).
+    #[arg(long, env = "POSTCHECK_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// Requests handled at once (more get 503 at once).
+    #[arg(long, env = "POSTCHECK_MAX_IN_FLIGHT", default_value_t = 256)]
+    max_in_flight: usize,
+    /// Failed authentications allowed a minute per source address and per credential
+    /// (then 429 CCE.02429001); 0 turns it off.
+    #[arg(long, env = "POSTCHECK_AUTH_FAILURES_PER_MINUTE", default_value_t = 30)]
+    auth_failures_per_minute: u32,
+    /// Checks and baselines started a minute per project and per source address; 0 turns
+    /// it off.
+    #[arg(long, env = "POSTCHECK_CHECKS_PER_MINUTE", default_value_t = 60)]
+    checks_per_minute: u32,
 }
 
 /// How logs are written.
@@ -71,6 +106,21 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_body_bytes: args.max_body_bytes,
         tls: args.tls_cert.zip(args.tls_key).map(|(cert, key)| TlsFiles { cert, key }),
         replica_id: args.replica_id,
+        allow_endpoints: args.endpoints.rules(),
+        allow_exec_plugins: args.dangerously_allow_exec_plugins,
+        cluster_connect_timeout: args.cluster_connect_timeout,
+        max_clusters_per_project: args.max_clusters_per_project,
+        connections: ConnectionLimits {
+            header_read_timeout: args.header_read_timeout,
+            idle_timeout: args.idle_timeout,
+            body_read_timeout: args.body_read_timeout,
+            max_connections: args.max_connections,
+            max_in_flight: args.max_in_flight,
+        },
+        throttle: ThrottleConfig {
+            auth_failures_per_minute: args.auth_failures_per_minute,
+            checks_per_minute: args.checks_per_minute,
+        },
     };
     let database = postcheck_store::redact_url(&config.database_url);
     let app = Application::build(config)
@@ -82,11 +132,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Logs on stderr, through the redacting writer; colours only on a terminal.
 fn init_logs(format: LogFormat) {
+    use std::io::IsTerminal as _;
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_env("POSTCHECK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(postcheck_server::redact::RedactingWriter::new(std::io::stderr));
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),

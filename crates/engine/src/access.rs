@@ -3,7 +3,10 @@
 //! The command line reads the user's kubeconfig as kubectl does (`--kubeconfig`,
 //! `KUBECONFIG`, `--context`, exec plugins, in-cluster); the service holds each registered
 //! cluster's credentials (a kubeconfig document, or endpoint + CA + token) and builds a
-//! client from them for every check.
+//! client from them for every check. The service sanitizes those credentials first (no exec
+//! plugins, no file paths, no proxies) and checks where they point; it gets the
+//! [`kube::Config`] from [`ClusterCredentials::config`] to do so, then a client from
+//! [`client_from`].
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde::{Deserialize, Serialize};
@@ -99,7 +102,13 @@ impl std::fmt::Debug for ClusterCredentials {
 impl ClusterCredentials {
     /// Builds a client from the stored credentials.
     pub async fn client(&self) -> Result<kube::Client, AccessError> {
-        let config = match self {
+        client_from(self.config().await?)
+    }
+
+    /// The client configuration the stored credentials describe, not yet a client: the
+    /// caller may adjust it (pin the address, set timeouts) before [`client_from`].
+    pub async fn config(&self) -> Result<kube::Config, AccessError> {
+        Ok(match self {
             Self::Kubeconfig { kubeconfig, context } => {
                 let parsed = Kubeconfig::from_yaml(kubeconfig).map_err(AccessError::Kubeconfig)?;
                 let options = KubeConfigOptions { context: context.clone(), ..Default::default() };
@@ -117,12 +126,12 @@ impl ClusterCredentials {
                 }
                 config
             }
-        };
-        client_from(config)
+        })
     }
 }
 
-fn client_from(config: kube::Config) -> Result<kube::Client, AccessError> {
+/// Builds a client from a configuration.
+pub fn client_from(config: kube::Config) -> Result<kube::Client, AccessError> {
     let endpoint = config.cluster_url.to_string();
     kube::Client::try_from(config).map_err(|source| AccessError::Client { endpoint, source })
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::crypto::KeySource;
+use crate::endpoint_policy::AllowRule;
 
 /// A certificate chain and private key (PEM files) to serve HTTPS with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +39,61 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// This replica's identity in the database; host name and listen address when absent.
     pub replica_id: Option<String>,
+    /// Exceptions to the endpoint policy's default refusals (`--allow-endpoint`).
+    pub allow_endpoints: Vec<AllowRule>,
+    /// Let tenants' kubeconfigs run exec plugins on this host. Dangerous: only for an
+    /// operator who trusts every tenant.
+    pub allow_exec_plugins: bool,
+    /// How long the service waits for a registered cluster's API server to answer.
+    pub cluster_connect_timeout: Duration,
+    /// How many clusters one project may register.
+    pub max_clusters_per_project: u32,
+    /// Timeouts and caps on connections and requests.
+    pub connections: ConnectionLimits,
+    /// Token buckets against guessing credentials and flooding checks.
+    pub throttle: ThrottleConfig,
+}
+
+/// Timeouts and caps that keep a slow or idle client from holding anything for long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// A request's headers must arrive within this (and a TLS handshake too).
+    pub header_read_timeout: Duration,
+    /// A keep-alive connection with no request for this long is closed.
+    pub idle_timeout: Duration,
+    /// A request's body must arrive within this.
+    pub body_read_timeout: Duration,
+    /// Connections served at once; more wait in the listen queue.
+    pub max_connections: usize,
+    /// Requests handled at once; more are answered 503 at once.
+    pub max_in_flight: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            body_read_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+            max_in_flight: 256,
+        }
+    }
+}
+
+/// Rates, per minute, of the token buckets; 0 turns one off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleConfig {
+    /// Failed authentications per source address and per credential.
+    pub auth_failures_per_minute: u32,
+    /// Checks (and baselines) started per project and per source address.
+    pub checks_per_minute: u32,
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        Self { auth_failures_per_minute: 30, checks_per_minute: 60 }
+    }
 }
 
 /// The default listen address.
@@ -56,6 +112,12 @@ impl ServerConfig {
             max_body_bytes: 1 << 20,
             tls: None,
             replica_id: None,
+            allow_endpoints: Vec::new(),
+            allow_exec_plugins: false,
+            cluster_connect_timeout: Duration::from_secs(10),
+            max_clusters_per_project: 100,
+            connections: ConnectionLimits::default(),
+            throttle: ThrottleConfig::default(),
         }
     }
 

@@ -35,12 +35,33 @@ pub enum ApiError {
     /// Creating something that exists already.
     #[error("The resource already exists. {0}")]
     AlreadyExists(String),
-    /// The body is larger than the service accepts.
-    #[error("Request body too large: the limit is {0} bytes.")]
+    /// The body is larger than the service accepts (the limit, when known).
+    #[error("Request body too large{}.", if *.0 > 0 { format!(": the limit is {} bytes", .0) } else { String::new() })]
     PayloadTooLarge(usize),
     /// Another check of the same cluster is running.
     #[error("Resource locked by other requests. {0}")]
     Locked(String),
+    /// The route exists but not with this method.
+    #[error("Method not allowed. {0}")]
+    MethodNotAllowed(String),
+    /// The client did not send its body in time.
+    #[error("Request timeout. The body was not received within {0} seconds.")]
+    RequestTimeout(u64),
+    /// Too many requests of this credential or address; retry after so many seconds.
+    #[error("The throttling threshold has been reached. {message}")]
+    Throttled {
+        /// What was throttled.
+        message: String,
+        /// Seconds until a retry may succeed (`Retry-After`).
+        retry_after: u64,
+    },
+    /// The project has as many clusters as it may.
+    #[error("Quota exceeded. {0}")]
+    QuotaExceeded(String),
+    /// The service is at its limit of requests in flight, or its database is not
+    /// answering: retry later.
+    #[error("Service temporarily unavailable. {0}")]
+    ServiceUnavailable(String),
     /// The registered cluster could not be examined for a synchronous operation.
     #[error("The cluster could not be examined. {0}")]
     Unavailable(String),
@@ -67,8 +88,39 @@ impl ApiError {
             Self::AlreadyExists(_) => (StatusCode::CONFLICT, "CCE.01409001"),
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "CCE.01413001"),
             Self::Locked(_) => (StatusCode::TOO_MANY_REQUESTS, "CCE.01429002"),
+            Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "CCE.01405001"),
+            Self::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "CCE.01408001"),
+            Self::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "CCE.02429001"),
+            Self::QuotaExceeded(_) => (StatusCode::FORBIDDEN, "CCE.01403002"),
+            Self::ServiceUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "CCE.01503002"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "CCE.01503001"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "CCE.01500001"),
+        }
+    }
+
+    /// The error a bare status from outside the handlers stands for (a framework's 404, 405,
+    /// 413, 415...), so that it too answers in CCE's form.
+    pub fn for_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => Self::NotFound("No such route.".into()),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                Self::MethodNotAllowed("The route does not take this method.".into())
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge(0),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                Self::UnsupportedContentType("Send the body as application/json.".into())
+            }
+            StatusCode::REQUEST_TIMEOUT => Self::RequestTimeout(0),
+            StatusCode::TOO_MANY_REQUESTS => {
+                Self::Throttled { message: "Retry later.".into(), retry_after: 1 }
+            }
+            StatusCode::UNAUTHORIZED => Self::Unauthorized("Authorization failed.".into()),
+            StatusCode::FORBIDDEN => Self::Forbidden("Forbidden.".into()),
+            StatusCode::SERVICE_UNAVAILABLE => Self::ServiceUnavailable("Retry later.".into()),
+            s if s.is_client_error() => Self::InvalidRequest(
+                s.canonical_reason().unwrap_or("The request was refused").to_owned() + ".",
+            ),
+            s => Self::Internal(format!("a bare {s} from outside the handlers")),
         }
     }
 
@@ -83,6 +135,13 @@ impl From<postcheck_store::StoreError> for ApiError {
         match e {
             postcheck_store::StoreError::Conflict { what } => {
                 Self::AlreadyExists(format!("{what} already exists."))
+            }
+            postcheck_store::StoreError::QuotaExceeded { limit } => Self::QuotaExceeded(format!(
+                "The project has {limit} clusters registered, as many as it may; remove one first."
+            )),
+            unavailable @ postcheck_store::StoreError::Unavailable { .. } => {
+                tracing::error!(error = %unavailable, "the database is unavailable");
+                Self::ServiceUnavailable("The database is not answering; retry later.".into())
             }
             other => Self::internal("the database", other),
         }
@@ -125,7 +184,11 @@ impl IntoResponse for ApiError {
         }
         let message = self.to_string();
         let message = message.trim_end().to_owned();
-        (status, Json(ErrorBody::new(code, message))).into_response()
+        let mut response = (status, Json(ErrorBody::new(code, message))).into_response();
+        if let Self::Throttled { retry_after, .. } = &self {
+            response.headers_mut().insert(http::header::RETRY_AFTER, (*retry_after).max(1).into());
+        }
+        response
     }
 }
 

@@ -1,17 +1,20 @@
 //! Prometheus metrics at `/metrics`: requests, latencies, tasks by phase, check durations.
 //!
 //! - `postcheck_http_requests_total{method,route,status}` and
-//!   `postcheck_http_request_duration_seconds{method,route}`: every request, labelled with
-//!   the route template (never the raw path, so IDs do not explode the label space).
+//!   `postcheck_http_request_duration_seconds{method,route}`: every request. Every label
+//!   comes from a closed set, so no client can grow the exposition: the method is one of
+//!   the standard ones or `other`, the route is the matched template (never the raw path)
+//!   or `unmatched`.
 //! - `postcheck_tasks_total{phase}`: tasks that ended, by phase; `postcheck_tasks_running`:
 //!   checks running on this replica now.
 //! - `postcheck_check_duration_seconds{phase}`: how long checks took.
 
-use std::time::{Duration, Instant};
+//!
+//! Plain data: the request middleware that feeds it lives in `routes::middleware`.
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
+use std::time::Duration;
+
+use http::Method;
 use postcheck_model::TaskPhase;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -20,19 +23,31 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::state::AppState;
-
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
+    method: &'static str,
     route: String,
     status: u16,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    method: String,
+    method: &'static str,
     route: String,
+}
+
+/// The label of a method: one of the standard ones, else `other`.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        _ => "other",
+    }
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -102,14 +117,19 @@ impl Metrics {
         Self { registry, requests, latency, tasks, running, check_duration }
     }
 
-    /// Records one answered request.
-    pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        self.requests
-            .get_or_create(&RequestLabels { method: method.into(), route: route.into(), status })
-            .inc();
-        self.latency
-            .get_or_create(&RouteLabels { method: method.into(), route: route.into() })
-            .observe(elapsed.as_secs_f64());
+    /// Records one answered request: `route` is the matched route template (one of the
+    /// application's constants), `None` when no route matched.
+    pub fn observe_request(
+        &self,
+        method: &Method,
+        route: Option<&str>,
+        status: u16,
+        elapsed: Duration,
+    ) {
+        let method = method_label(method);
+        let route = route.unwrap_or("unmatched").to_owned();
+        self.requests.get_or_create(&RequestLabels { method, route: route.clone(), status }).inc();
+        self.latency.get_or_create(&RouteLabels { method, route }).observe(elapsed.as_secs_f64());
     }
 
     /// A check started on this replica.
@@ -134,19 +154,6 @@ impl Metrics {
     }
 }
 
-/// The middleware that times and counts every request.
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().as_str().to_owned();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let response = next.run(request).await;
-    state.metrics.observe_request(&method, &route, response.status().as_u16(), started.elapsed());
-    response
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,17 +162,25 @@ mod tests {
     fn renders_requests_and_tasks_by_phase() {
         let m = Metrics::new();
         m.observe_request(
-            "POST",
-            "/api/v3/projects/{project_id}/clusters",
+            &Method::POST,
+            Some("/api/v3/projects/{project_id}/clusters"),
             201,
             Duration::from_millis(3),
         );
+        for i in 0..100 {
+            let odd = Method::from_bytes(format!("M{i}").as_bytes()).unwrap();
+            m.observe_request(&odd, None, 405, Duration::from_millis(1));
+        }
         m.task_started();
         m.task_finished(TaskPhase::Failed, Duration::from_secs(2));
         let text = m.render();
         assert!(text.contains(r#"postcheck_http_requests_total{method="POST",route="/api/v3/projects/{project_id}/clusters",status="201"} 1"#), "{text}");
         assert!(text.contains(r#"postcheck_tasks_total{phase="Failed"} 1"#), "{text}");
         assert!(text.contains("postcheck_tasks_running 0"), "{text}");
+        assert!(
+            text.contains(r#"postcheck_http_requests_total{method="other",route="unmatched",status="405"} 100"#),
+            "{text}"
+        );
         assert!(
             text.contains("postcheck_check_duration_seconds_count{phase=\"Failed\"} 1"),
             "{text}"

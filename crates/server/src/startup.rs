@@ -10,11 +10,18 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
+use tokio::sync::Semaphore;
+
+use crate::cluster_client::ClusterConnector;
 use crate::config::ServerConfig;
 use crate::crypto::{CryptoError, KeyOrigin, MasterKey};
+use crate::endpoint_policy::EndpointPolicy;
 use crate::metrics::Metrics;
-use crate::state::{AppState, Limits};
-use crate::tasks::TaskRunner;
+use crate::registry::RegistrationPolicy;
+use crate::runner::TaskRunner;
+use crate::state::{AppState, Limits, Throttles};
+use crate::tenant_kubeconfig::KubeconfigPolicy;
+use crate::throttle::RateLimiter;
 
 /// Why the service could not start or serve.
 #[derive(Debug, thiserror::Error)]
@@ -71,21 +78,48 @@ impl Application {
         let local_addr = listener.local_addr().map_err(|e| listen("reading the address of", e))?;
         let key = Arc::new(key);
         let metrics = Arc::new(Metrics::new());
+        let endpoints = Arc::new(EndpointPolicy::new(config.allow_endpoints.clone()));
+        let kubeconfigs = KubeconfigPolicy { allow_exec: config.allow_exec_plugins };
+        if config.allow_exec_plugins {
+            tracing::warn!(
+                "exec plugins in tenants' kubeconfigs are allowed: any tenant can run commands as this service"
+            );
+        }
+        let connector = ClusterConnector::new(
+            key.clone(),
+            endpoints.clone(),
+            kubeconfigs,
+            config.cluster_connect_timeout,
+        );
         let runner = Arc::new(TaskRunner::new(
             store.clone(),
-            key.clone(),
+            connector,
             metrics.clone(),
             config.replica_id(local_addr),
             config.check_deadline,
             config.lease_ttl,
         ));
         runner.recover().await?;
+        let limits = config.connections;
         let state = AppState {
             store,
             key,
             runner,
             metrics,
-            limits: Limits { max_body_bytes: config.max_body_bytes },
+            limits: Limits {
+                max_body_bytes: config.max_body_bytes,
+                body_read_timeout: limits.body_read_timeout,
+            },
+            registration: RegistrationPolicy {
+                kubeconfigs,
+                endpoints,
+                max_clusters_per_project: config.max_clusters_per_project,
+            },
+            throttles: Arc::new(Throttles {
+                auth_failures: RateLimiter::per_minute(config.throttle.auth_failures_per_minute),
+                checks: RateLimiter::per_minute(config.throttle.checks_per_minute),
+            }),
+            in_flight: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
         };
         Ok(Self { listener, local_addr, state, config, key_origin })
     }
@@ -140,18 +174,10 @@ impl Application {
                 runner.drain(grace).await;
             })
         };
-        let served = match &config.tls {
-            None => {
-                let listener = tokio::net::TcpListener::from_std(listener).map_err(|source| {
-                    StartupError::Listen { action: "serving", addr: local_addr, source }
-                })?;
-                let stopped = stop.clone();
-                axum::serve(listener, router)
-                    .with_graceful_shutdown(async move { stopped.cancelled().await })
-                    .await
-            }
+        let tls = match &config.tls {
+            None => None,
             Some(tls) => {
-                let rustls =
+                let loaded =
                     axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
                         .await
                         .map_err(|source| StartupError::Listen {
@@ -159,23 +185,17 @@ impl Application {
                             addr: local_addr,
                             source,
                         })?;
-                let handle = axum_server::Handle::new();
-                let (stopped, h, grace) = (stop.clone(), handle.clone(), config.grace_period);
-                tokio::spawn(async move {
-                    stopped.cancelled().await;
-                    h.graceful_shutdown(Some(grace + std::time::Duration::from_secs(5)));
-                });
-                axum_server::from_tcp_rustls(listener, rustls)
-                    .handle(handle)
-                    .serve(router.into_make_service())
-                    .await
+                let mut server = (*loaded.get_inner()).clone();
+                server.alpn_protocols = vec![b"http/1.1".to_vec()];
+                Some(tokio_rustls::TlsAcceptor::from(Arc::new(server)))
             }
         };
-        served.map_err(|source| StartupError::Listen {
-            action: "serving",
-            addr: local_addr,
-            source,
+        let listener = tokio::net::TcpListener::from_std(listener).map_err(|source| {
+            StartupError::Listen { action: "serving", addr: local_addr, source }
         })?;
+        let drain = config.grace_period + std::time::Duration::from_secs(5);
+        crate::listener::serve(listener, tls, router, config.connections, stop.clone(), drain)
+            .await;
         let _ = draining.await;
         let _ = leases.await;
         tracing::info!("stopped");

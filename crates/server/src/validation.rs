@@ -3,7 +3,9 @@
 //! Parse, don't validate: [`ValidPostCheck`] can only be made here, so a handler holding
 //! one knows the content type was JSON, `apiVersion` is `v3`, `kind` is `PostCheckTask`,
 //! `spec.clusterID` (when given) names the path's cluster, both versions parse, and the
-//! target is not older than the source. Unknown fields are ignored.
+//! target is not older than the source, and the body and its `spec` are JSON objects (an
+//! array is never read by position). Unknown fields are ignored. Version strings are
+//! bounded by [`MAX_VERSION_CHARS`], the task list's marker by [`MAX_MARKER_CHARS`].
 
 use http::HeaderMap;
 use postcheck_engine::CheckSpec;
@@ -41,7 +43,16 @@ pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
 /// Parses and checks a post-check body for the cluster of the path.
 pub fn parse_postcheck(body: &[u8], path_cluster: &ClusterId) -> Result<ValidPostCheck, ApiError> {
     let invalid = |m: String| ApiError::InvalidRequest(m);
-    let request: PostCheckRequest = serde_json::from_slice(body)
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| invalid(format!("The body is not a valid PostCheckTask request: {e}.")))?;
+    // Objects only: serde would read an array by position ("spec": ["id", "v1.15"]).
+    let Some(object) = value.as_object() else {
+        return Err(invalid("The body must be a JSON object.".into()));
+    };
+    if object.get("spec").is_some_and(|s| !s.is_object() && !s.is_null()) {
+        return Err(invalid("spec must be an object.".into()));
+    }
+    let request: PostCheckRequest = serde_json::from_value(value)
         .map_err(|e| invalid(format!("The body is not a valid PostCheckTask request: {e}.")))?;
     match request.api_version.as_deref() {
         None => return Err(invalid("apiVersion is required.".into())),
@@ -74,6 +85,11 @@ pub fn parse_postcheck(body: &[u8], path_cluster: &ClusterId) -> Result<ValidPos
         }
     }
     let version = |field: &str, value: Option<&str>| -> Result<Option<Version>, ApiError> {
+        if value.is_some_and(|v| v.chars().count() > MAX_VERSION_CHARS) {
+            return Err(invalid(format!(
+                "spec.{field} is longer than {MAX_VERSION_CHARS} characters."
+            )));
+        }
         value
             .map(|v| Version::parse(v).map_err(|e| invalid(format!("spec.{field}: {e}."))))
             .transpose()
@@ -89,6 +105,12 @@ pub fn parse_postcheck(body: &[u8], path_cluster: &ClusterId) -> Result<ValidPos
     }
     Ok(ValidPostCheck { spec, check: CheckSpec { target, source } })
 }
+
+/// The longest version string accepted.
+pub const MAX_VERSION_CHARS: usize = 64;
+
+/// The longest task-list marker accepted (a task ID is 36).
+pub const MAX_MARKER_CHARS: usize = 64;
 
 fn truncate(s: &str) -> String {
     s.chars().take(64).collect()
@@ -155,6 +177,10 @@ mod tests {
             "CCE.01400001"
         );
         assert_eq!(code(parse(json!([1, 2]))), "CCE.01400001");
+        assert_eq!(
+            code(parse(with(&|v| v["spec"] = json!([CLUSTER, "v1.15.11-r1", "v1.19.16-r80"])))),
+            "CCE.01400001"
+        );
         assert_eq!(code(parse(with(&|v| v["apiVersion"] = json!("v2")))), "CCE.01400001");
         assert_eq!(code(parse(with(&|v| v["apiVersion"] = json!(3)))), "CCE.01400001");
         assert_eq!(

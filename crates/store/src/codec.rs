@@ -47,9 +47,31 @@ pub(crate) fn finished_at_json(now: DateTime<Utc>) -> String {
     now.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-/// Maps a failed query to [`StoreError::Query`] naming what was being attempted.
+/// Maps a failed query to [`StoreError::Query`] naming what was being attempted, or to
+/// [`StoreError::Unavailable`] when the database did not answer at all.
 pub(crate) fn query_error(action: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |source| StoreError::Query { action, source }
+    move |source| {
+        if is_unavailable(&source) {
+            StoreError::Unavailable { action, source }
+        } else {
+            StoreError::Query { action, source }
+        }
+    }
+}
+
+/// Whether an error says the database is not there (rather than that a query is wrong).
+fn is_unavailable(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed
+    ) || matches!(e, sqlx::Error::Database(db) if db.code().is_some_and(|c| {
+        // PostgreSQL: admin shutdown, cannot connect now, crash shutdown.
+        matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+    }))
 }
 
 /// Maps a failed insert: a unique violation is a [`StoreError::Conflict`] on `what`,
@@ -62,7 +84,7 @@ pub(crate) fn insert_error(
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             StoreError::Conflict { what: what() }
         }
-        _ => StoreError::Query { action, source },
+        _ => query_error(action)(source),
     }
 }
 

@@ -42,6 +42,22 @@ pub enum StoreError {
         #[source]
         source: sqlx::Error,
     },
+    /// The database did not answer (down, unreachable, or no free connection in time):
+    /// the caller may retry, and should tell its client to.
+    #[error("{action}: the database is unavailable: {source}")]
+    Unavailable {
+        /// What was being attempted.
+        action: &'static str,
+        /// The cause.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A project has as many clusters as it may.
+    #[error("the project has {limit} clusters registered, as many as it may")]
+    QuotaExceeded {
+        /// The quota.
+        limit: u32,
+    },
     /// A row with that key exists already.
     #[error("{what} already exists")]
     Conflict {
@@ -161,9 +177,15 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
         marker: Option<&str>,
     ) -> Result<TaskPage, StoreError>;
-    /// Extends the lease of every `Running` task of `owner` until `until`, and the cluster
-    /// locks those tasks hold with it. Returns how many tasks.
-    async fn renew_leases(&self, owner: &str, until: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Extends the lease of the `Running` tasks of `owner` among `uids` (the checks still
+    /// running in that replica) until `until`, and the cluster locks those tasks hold with
+    /// it. A task of `owner` not in `uids` is left to lapse. Returns how many tasks.
+    async fn renew_leases(
+        &self,
+        owner: &str,
+        uids: &[String],
+        until: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
     /// Ends `Error`, with `message`, every `Running` task whose lease expired before `now`
     /// (and frees the cluster locks they held). The stored status keeps its other fields
     /// and gains `finishedAt`. Returns how many.
@@ -195,8 +217,13 @@ pub trait Store: Send + Sync + 'static {
 
     // --- registered clusters ---
 
-    /// Registers a cluster; `Conflict` when the project has it already.
-    async fn create_cluster(&self, cluster: &StoredCluster) -> Result<(), StoreError>;
+    /// Registers a cluster; `Conflict` when the project has it already, `QuotaExceeded`
+    /// when the project has `max_per_project` clusters already (checked atomically).
+    async fn create_cluster(
+        &self,
+        cluster: &StoredCluster,
+        max_per_project: u32,
+    ) -> Result<(), StoreError>;
     /// One registered cluster of a project.
     async fn get_cluster(
         &self,

@@ -22,7 +22,8 @@ use crate::open::redact_url;
 use crate::{Store, StoreError, StoredAccessKey, StoredCluster, StoredTask, TaskPage};
 
 /// How long a query waits for a free connection of the pool.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Short, so that during an outage the API answers 503 promptly instead of after a long wait.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The store on a PostgreSQL database.
 #[derive(Debug, Clone)]
@@ -202,11 +203,16 @@ impl Store for PgStore {
         Ok(TaskPage { tasks, next_marker })
     }
 
-    async fn renew_leases(&self, owner: &str, until: DateTime<Utc>) -> Result<u64, StoreError> {
+    async fn renew_leases(
+        &self,
+        owner: &str,
+        uids: &[String],
+        until: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
         // The locks the owner's running tasks hold last as long as their leases.
         let renewed: i64 = sqlx::query_scalar(
             "WITH renewed AS ( \
-               UPDATE tasks SET lease_expires_at = $2 WHERE owner = $1 AND phase = 'Running' RETURNING uid \
+               UPDATE tasks SET lease_expires_at = $2 WHERE owner = $1 AND phase = 'Running' AND uid = ANY($3) RETURNING uid \
              ), locks AS ( \
                UPDATE cluster_locks SET expires_at = GREATEST(expires_at, $2) WHERE task_uid IN (SELECT uid FROM renewed) \
              ) \
@@ -214,6 +220,7 @@ impl Store for PgStore {
         )
         .bind(owner)
         .bind(until)
+        .bind(uids)
         .fetch_one(&self.pool)
         .await
         .map_err(query_error("renewing task leases"))?;
@@ -291,10 +298,24 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn create_cluster(&self, cluster: &StoredCluster) -> Result<(), StoreError> {
-        sqlx::query(
+    async fn create_cluster(
+        &self,
+        cluster: &StoredCluster,
+        max_per_project: u32,
+    ) -> Result<(), StoreError> {
+        const ACTION: &str = "registering a cluster";
+        // Replicas may register into one project together: a transaction-scoped advisory
+        // lock on the project makes counting and inserting one step.
+        let mut tx = self.pool.begin().await.map_err(query_error(ACTION))?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('postcheck-clusters:' || $1))")
+            .bind(&cluster.project_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error(ACTION))?;
+        let inserted = sqlx::query(
             "INSERT INTO clusters (project_id, cluster_id, name, endpoint, encrypted_credentials, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+             SELECT $1, $2, $3, $4, $5, $6 \
+             WHERE (SELECT count(*) FROM clusters WHERE project_id = $1) < $7",
         )
         .bind(&cluster.project_id)
         .bind(&cluster.cluster_id)
@@ -302,9 +323,15 @@ impl Store for PgStore {
         .bind(&cluster.endpoint)
         .bind(&cluster.encrypted_credentials)
         .bind(cluster.created_at)
-        .execute(&self.pool)
+        .bind(i64::from(max_per_project))
+        .execute(&mut *tx)
         .await
-        .map_err(insert_error("registering a cluster", || format!("cluster {}", cluster.cluster_id)))?;
+        .map_err(insert_error(ACTION, || format!("cluster {}", cluster.cluster_id)))?
+        .rows_affected();
+        if inserted == 0 {
+            return Err(StoreError::QuotaExceeded { limit: max_per_project });
+        }
+        tx.commit().await.map_err(query_error(ACTION))?;
         Ok(())
     }
 

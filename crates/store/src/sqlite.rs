@@ -28,6 +28,9 @@ use crate::{Store, StoreError, StoredAccessKey, StoredCluster, StoredTask, TaskP
 
 /// How long a writer waits for another one before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a query waits for a free connection of the pool before the store says it is
+/// unavailable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The store on a SQLite file.
 #[derive(Debug, Clone)]
@@ -49,7 +52,7 @@ impl SqliteStore {
             SqliteConnectOptions::new().filename(url_or_path)
         };
         if !in_memory {
-            create_parent(options.get_filename()).map_err(|e| open_error(sqlx::Error::Io(e)))?;
+            create_private(options.get_filename()).map_err(|e| open_error(sqlx::Error::Io(e)))?;
         }
         let options = options
             .create_if_missing(true)
@@ -66,7 +69,8 @@ impl SqliteStore {
                 .max_lifetime(None)
         } else {
             SqlitePoolOptions::new().max_connections(4)
-        };
+        }
+        .acquire_timeout(ACQUIRE_TIMEOUT);
         let pool = pool_options.connect_with(options).await.map_err(open_error)?;
         sqlx::migrate!("./migrations/sqlite")
             .run(&pool)
@@ -81,12 +85,30 @@ impl SqliteStore {
     }
 }
 
-/// Creates the folder a database file goes in.
-fn create_parent(file: &Path) -> std::io::Result<()> {
+/// Creates the folder a database file goes in, and the file itself readable by its owner
+/// only (0600). SQLite gives the `-wal` and `-shm` files the database file's mode; those
+/// left by an older version are narrowed too.
+fn create_private(file: &Path) -> std::io::Result<()> {
     match file.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => std::fs::create_dir_all(parent),
-        _ => Ok(()),
+        Some(parent) if !parent.as_os_str().is_empty() => std::fs::create_dir_all(parent)?,
+        _ => {}
     }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(false).mode(0o600);
+        drop(options.open(file)?);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = file.as_os_str().to_owned();
+            path.push(suffix);
+            match std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A timestamp as stored: microseconds since the epoch.
@@ -295,24 +317,35 @@ impl Store for SqliteStore {
         Ok(TaskPage { tasks, next_marker })
     }
 
-    async fn renew_leases(&self, owner: &str, until: DateTime<Utc>) -> Result<u64, StoreError> {
+    async fn renew_leases(
+        &self,
+        owner: &str,
+        uids: &[String],
+        until: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
         const ACTION: &str = "renewing task leases";
+        let uids = serde_json::to_string(uids)
+            .map_err(|source| StoreError::Decode { what: "encoding task IDs", source })?;
         let mut tx = self.pool.begin().await.map_err(query_error(ACTION))?;
         let renewed = sqlx::query(
-            "UPDATE tasks SET lease_expires_at = ? WHERE owner = ? AND phase = 'Running'",
+            "UPDATE tasks SET lease_expires_at = ?1 WHERE owner = ?2 AND phase = 'Running' \
+             AND uid IN (SELECT value FROM json_each(?3))",
         )
         .bind(micros(until))
         .bind(owner)
+        .bind(&uids)
         .execute(&mut *tx)
         .await
         .map_err(query_error(ACTION))?
         .rows_affected();
         sqlx::query(
-            "UPDATE cluster_locks SET expires_at = max(expires_at, ?) \
-             WHERE task_uid IN (SELECT uid FROM tasks WHERE owner = ? AND phase = 'Running')",
+            "UPDATE cluster_locks SET expires_at = max(expires_at, ?1) \
+             WHERE task_uid IN (SELECT uid FROM tasks WHERE owner = ?2 AND phase = 'Running' \
+             AND uid IN (SELECT value FROM json_each(?3)))",
         )
         .bind(micros(until))
         .bind(owner)
+        .bind(&uids)
         .execute(&mut *tx)
         .await
         .map_err(query_error(ACTION))?;
@@ -371,10 +404,16 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn create_cluster(&self, cluster: &StoredCluster) -> Result<(), StoreError> {
-        sqlx::query(
+    async fn create_cluster(
+        &self,
+        cluster: &StoredCluster,
+        max_per_project: u32,
+    ) -> Result<(), StoreError> {
+        // SQLite serialises writers, so counting and inserting in one statement is atomic.
+        let inserted = sqlx::query(
             "INSERT INTO clusters (project_id, cluster_id, name, endpoint, encrypted_credentials, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6 \
+             WHERE (SELECT count(*) FROM clusters WHERE project_id = ?1) < ?7",
         )
         .bind(&cluster.project_id)
         .bind(&cluster.cluster_id)
@@ -382,9 +421,14 @@ impl Store for SqliteStore {
         .bind(&cluster.endpoint)
         .bind(&cluster.encrypted_credentials)
         .bind(micros(cluster.created_at))
+        .bind(i64::from(max_per_project))
         .execute(&self.pool)
         .await
-        .map_err(insert_error("registering a cluster", || format!("cluster {}", cluster.cluster_id)))?;
+        .map_err(insert_error("registering a cluster", || format!("cluster {}", cluster.cluster_id)))?
+        .rows_affected();
+        if inserted == 0 {
+            return Err(StoreError::QuotaExceeded { limit: max_per_project });
+        }
         Ok(())
     }
 

@@ -6,23 +6,20 @@
 //! - AK/SK: `Authorization: SDK-HMAC-SHA256 ...` as the official SDKs sign by default
 //!   ([`signer`]); the SK is stored encrypted with the master key.
 //!
-//! [`authenticate`] is the middleware in front of every API route: it buffers the body
-//! (refusing one over the limit with 413, since the signature covers it), verifies the
-//! credential, refuses a path of another project with 403, and hands the handler a
-//! [`Caller`].
+//! [`identify`] verifies the credential of a request whose body is already buffered (the
+//! signature covers it); the middleware in front of every API route
+//! (`routes::middleware::authenticate`) calls it, throttles failures and refuses a path of
+//! another project with 403.
 
 pub mod credentials;
 pub mod signer;
 
-use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use postcheck_store::Store;
 
+use crate::crypto::MasterKey;
 use crate::domain::ProjectId;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// The header carrying an API token.
 pub const TOKEN_HEADER: &str = "x-auth-token";
@@ -45,46 +42,19 @@ pub enum AuthMethod {
     AccessKey(String),
 }
 
-/// The middleware: body limit, authentication, tenancy. See the module documentation.
-pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let limit = state.limits.max_body_bytes;
-    let (mut parts, body) = request.into_parts();
-    let declared = parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return ApiError::PayloadTooLarge(limit).into_response();
-    }
-    let body: Bytes = match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => bytes,
-        Err(_) => return ApiError::PayloadTooLarge(limit).into_response(),
-    };
-    let caller = match identify(&state, &parts, &body).await {
-        Ok(caller) => caller,
-        Err(e) => return e.into_response(),
-    };
-    if let Some(path_project) = project_in_path(parts.uri.path())
-        && path_project != caller.project.as_str()
-    {
-        tracing::info!(caller_project = %caller.project, "refused: a credential of another project");
-        return ApiError::Forbidden("The credential does not belong to this project.".into())
-            .into_response();
-    }
-    parts.extensions.insert(caller);
-    next.run(Request::from_parts(parts, Body::from(body))).await
-}
-
-async fn identify(
-    state: &AppState,
+/// Who sent this request, by its credential: the API token or the SDK signature's
+/// access key. An error when the credential is missing or does not verify; one answer for
+/// an unknown access key and a wrong signature.
+pub async fn identify(
+    store: &dyn Store,
+    key: &MasterKey,
     parts: &http::request::Parts,
     body: &[u8],
 ) -> Result<Caller, ApiError> {
     if let Some(token) = parts.headers.get(TOKEN_HEADER) {
         let token =
             token.to_str().map_err(|_| ApiError::Unauthorized("The token is not valid.".into()))?;
-        return credentials::project_of_token(state.store.as_ref(), token.trim())
+        return credentials::project_of_token(store, token.trim())
             .await?
             .map(|project| Caller { project, method: AuthMethod::Token })
             .ok_or_else(|| ApiError::Unauthorized("The token is not valid.".into()));
@@ -99,12 +69,6 @@ async fn identify(
         .map_err(|_| ApiError::Unauthorized("The Authorization header is not readable.".into()))?;
     let auth = signer::Authorization::parse(authorization)
         .map_err(|e| ApiError::Unauthorized(format!("{e}.")))?;
-    let Some((project, secret)) =
-        credentials::secret_of_access_key(state.store.as_ref(), &state.key, &auth.access_key)
-            .await?
-    else {
-        return Err(ApiError::Unauthorized("The access key is not valid.".into()));
-    };
     let request = signer::RequestParts {
         method: parts.method.as_str(),
         path: parts.uri.path(),
@@ -112,15 +76,40 @@ async fn identify(
         headers: &parts.headers,
         body,
     };
-    signer::verify(&auth, secret.as_bytes(), &request, Utc::now()).map_err(|e| {
-        tracing::info!(access_key = %auth.access_key, reason = %e, "refused a signed request");
+    let refused = |e: signer::SignatureError| {
+        tracing::info!(reason = %e, "refused a signed request");
         ApiError::Unauthorized(format!("{e}."))
-    })?;
-    Ok(Caller { project, method: AuthMethod::AccessKey(auth.access_key) })
+    };
+    // Everything that needs no key first, so an unknown key cannot answer differently.
+    signer::check_request(&auth, &request, Utc::now()).map_err(refused)?;
+    match credentials::secret_of_access_key(store, key, &auth.access_key).await? {
+        Some((project, secret)) => {
+            signer::verify_signature(&auth, secret.as_bytes(), &request).map_err(refused)?;
+            Ok(Caller { project, method: AuthMethod::AccessKey(auth.access_key) })
+        }
+        None => {
+            // The same work as a known key, then the same answer as a wrong signature.
+            let _ = signer::verify_signature(&auth, UNKNOWN_KEY_SECRET, &request);
+            Err(refused(signer::SignatureError::Mismatch))
+        }
+    }
+}
+
+/// What an unknown access key is "verified" with, to take as long as a known one.
+const UNKNOWN_KEY_SECRET: &[u8] = b"postcheck-unknown-access-key-0000000000";
+
+/// The credential a request presents, as a throttling key (a token's hash, never the
+/// token; an access key ID), if it presents one.
+pub fn credential_key(headers: &http::HeaderMap) -> Option<String> {
+    if let Some(token) = headers.get(TOKEN_HEADER) {
+        return Some(format!("token:{}", &crate::crypto::sha256_hex(token.as_bytes())[..16]));
+    }
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    signer::Authorization::parse(value).ok().map(|a| format!("ak:{}", a.access_key))
 }
 
 /// The `{project_id}` of an `/api/v3/projects/{project_id}/...` path.
-fn project_in_path(path: &str) -> Option<&str> {
+pub fn project_in_path(path: &str) -> Option<&str> {
     path.strip_prefix("/api/v3/projects/").map(|rest| rest.split('/').next().unwrap_or(rest))
 }
 

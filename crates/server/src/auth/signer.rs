@@ -45,9 +45,16 @@ pub enum SignatureError {
     /// X-Sdk-Date is too far from now.
     #[error("X-Sdk-Date is more than 15 minutes away from the server's clock")]
     Expired,
-    /// The signature does not match.
-    #[error("the signature does not match")]
+    /// The signature does not match, or the access key is unknown: one answer for both,
+    /// so that access keys cannot be enumerated.
+    #[error("the signature does not match or the access key is not valid")]
     Mismatch,
+    /// `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD`: this API signs every body.
+    #[error("X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD is not accepted; the body must be signed")]
+    UnsignedPayload,
+    /// SignedHeaders does not list `host`.
+    #[error("SignedHeaders must include host")]
+    HostNotSigned,
 }
 
 /// The parts of an `Authorization: SDK-HMAC-SHA256 ...` header.
@@ -174,13 +181,34 @@ pub fn sign(
         .to_header_value())
 }
 
-/// Verifies a signed request against the secret key of its access key, at time `now`.
+/// Verifies a signed request against the secret key of its access key, at time `now`:
+/// [`check_request`], then the signature.
 pub fn verify(
     auth: &Authorization,
     secret_key: &[u8],
     req: &RequestParts<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), SignatureError> {
+    check_request(auth, req, now)?;
+    verify_signature(auth, secret_key, req)
+}
+
+/// What can be checked without the secret key, so that it is checked before the key is
+/// looked up (an unknown key then cannot answer differently): `host` and X-Sdk-Date
+/// signed, the date near `now`, the body signed (no `UNSIGNED-PAYLOAD`).
+pub fn check_request(
+    auth: &Authorization,
+    req: &RequestParts<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), SignatureError> {
+    if !auth.signed_headers.iter().any(|h| h == "host") {
+        return Err(SignatureError::HostNotSigned);
+    }
+    if header_str(req.headers, "x-sdk-content-sha256")
+        .is_some_and(|v| v.eq_ignore_ascii_case(UNSIGNED_PAYLOAD))
+    {
+        return Err(SignatureError::UnsignedPayload);
+    }
     if !auth.signed_headers.iter().any(|h| h == DATE_HEADER) {
         return Err(SignatureError::BadDate);
     }
@@ -191,6 +219,21 @@ pub fn verify(
     if (now - date).abs() > MAX_CLOCK_SKEW {
         return Err(SignatureError::Expired);
     }
+    for name in &auth.signed_headers {
+        if !req.headers.contains_key(name.as_str()) {
+            return Err(SignatureError::MissingSignedHeader(name.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// Compares the signature with the one `secret_key` makes (in constant time).
+pub fn verify_signature(
+    auth: &Authorization,
+    secret_key: &[u8],
+    req: &RequestParts<'_>,
+) -> Result<(), SignatureError> {
+    let date_text = header_str(req.headers, DATE_HEADER).ok_or(SignatureError::BadDate)?;
     let canonical = canonical_request(req, &auth.signed_headers)?;
     let expected = hex::decode(&auth.signature).map_err(|_| SignatureError::Mismatch)?;
     if hmac_sha256_verify(secret_key, string_to_sign(&canonical, date_text).as_bytes(), &expected) {
@@ -209,14 +252,10 @@ fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
 }
 
+/// The body's hash, always: the SDKs send `UNSIGNED-PAYLOAD` only for bodies that are not
+/// JSON, which this API never takes ([`check_request`] refuses it).
 fn payload_hash(req: &RequestParts<'_>) -> String {
-    // The SDKs send X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD for bodies that are not JSON.
-    let is_json = header_str(req.headers, "content-type")
-        .is_some_and(|c| c.starts_with("application/json") || c.starts_with("application/bson"));
-    match header_str(req.headers, "x-sdk-content-sha256") {
-        Some(UNSIGNED_PAYLOAD) if !is_json && !req.body.is_empty() => UNSIGNED_PAYLOAD.to_owned(),
-        _ => sha256_hex(req.body),
-    }
+    sha256_hex(req.body)
 }
 
 /// Each path segment decoded, re-encoded, joined by `/`, with a trailing slash.
@@ -362,6 +401,32 @@ mod tests {
         );
         let no_date = Authorization::parse(&sign("AK", "right", &req, &["host"]).unwrap()).unwrap();
         assert_eq!(verify(&no_date, b"right", &req, at(date)), Err(SignatureError::BadDate));
+    }
+
+    #[test]
+    fn unsigned_payloads_and_an_unsigned_host_are_refused_whatever_the_content_type() {
+        let date = "20261129T043543Z";
+        let mut headers = sdk_headers(date);
+        headers.insert("content-type", HeaderValue::from_static("Application/JSON"));
+        let req = RequestParts {
+            method: "POST",
+            path: PATH,
+            query: None,
+            headers: &headers,
+            body: b"{}",
+        };
+        let auth = Authorization::parse(&sign("AK", "sk", &req, SDK_SIGNED).unwrap()).unwrap();
+        verify(&auth, b"sk", &req, at(date)).unwrap();
+        let swapped = RequestParts { body: br#"{"evil":1}"#, ..req };
+        assert_eq!(verify(&auth, b"sk", &swapped, at(date)), Err(SignatureError::Mismatch));
+        let mut unsigned = headers.clone();
+        unsigned.insert("x-sdk-content-sha256", HeaderValue::from_static("UNSIGNED-PAYLOAD"));
+        let req = RequestParts { headers: &unsigned, ..req };
+        let auth = Authorization::parse(&sign("AK", "sk", &req, SDK_SIGNED).unwrap()).unwrap();
+        assert_eq!(verify(&auth, b"sk", &req, at(date)), Err(SignatureError::UnsignedPayload));
+        let no_host =
+            Authorization::parse(&sign("AK", "sk", &req, &["x-sdk-date"]).unwrap()).unwrap();
+        assert_eq!(check_request(&no_host, &req, at(date)), Err(SignatureError::HostNotSigned));
     }
 
     #[test]

@@ -2,21 +2,25 @@
 //! which every later post-check compares (nodes' labels and taints, workloads that were
 //! available, services that had endpoints, restart counts).
 //!
-//! `POST` takes one now from the registered cluster; `PUT` stores one made elsewhere
+//! `POST` takes one now from the registered cluster, holding the cluster's lock as a check
+//! does (a second one at the same time gets 429); `PUT` stores one made elsewhere
 //! (`postcheck baseline -o FILE`); `GET` returns the stored one.
 
-use axum::Json;
+use std::net::SocketAddr;
+
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use postcheck_engine::Snapshot;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::ClusterPath;
-use crate::clusters::credentials_of;
+use super::middleware::throttle_checks;
+use crate::domain::TaskId;
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 use crate::validation::require_json;
@@ -68,6 +72,7 @@ async fn registered(
     responses(
         (status = 201, description = "Taken and stored", body = BaselineView),
         (status = 404, description = "Not registered in this project", body = ErrorBody),
+        (status = 429, description = "A check or baseline of this cluster is running (CCE.01429002), or too many started (CCE.02429001)", body = ErrorBody),
         (status = 503, description = "The cluster could not be examined (CCE.01503001)", body = ErrorBody),
     ),
     security(("token" = []), ("aksk" = []))
@@ -75,18 +80,52 @@ async fn registered(
 pub async fn take(
     State(state): State<AppState>,
     path: ClusterPath,
+    source: Option<Extension<ConnectInfo<SocketAddr>>>,
 ) -> Result<(StatusCode, Json<BaselineView>), ApiError> {
     let cluster = registered(&state, &path).await?;
-    let credentials = credentials_of(&state.key, &cluster).map_err(ApiError::Unavailable)?;
-    let client = credentials
-        .client()
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("The cluster could not be reached: {e}.")))?;
+    throttle_checks(&state, path.project.as_str(), source.as_deref())?;
     let deadline = state.runner.check_deadline();
-    let snapshot = postcheck_engine::take_baseline(&client, deadline, &())
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("The cluster could not be examined: {e}.")))?;
+    // The lock lasts the whole deadline: nothing renews it, and it is freed at the end.
+    let holder = format!("baseline-{}", TaskId::random());
+    let until = chrono::Utc::now()
+        + chrono::Duration::from_std(deadline + state.runner.lease_ttl())
+            .unwrap_or(chrono::Duration::MAX);
+    let (project, cluster_id) = (path.project.as_str(), path.cluster.as_str());
+    if !state.store.try_lock_cluster(project, cluster_id, &holder, until).await? {
+        return Err(ApiError::Locked(format!(
+            "A post-check or baseline of cluster {} is running.",
+            path.cluster
+        )));
+    }
+    let taken = take_locked(&state, &cluster, deadline).await;
+    if let Err(e) = state.store.unlock_cluster(project, cluster_id, &holder).await {
+        tracing::error!(cluster = %path.cluster, error = %e, "freeing the cluster lock of a baseline");
+    }
+    let snapshot = taken?;
     store(&state, &path, &snapshot).await.map(|v| (StatusCode::CREATED, Json(v)))
+}
+
+async fn take_locked(
+    state: &AppState,
+    cluster: &postcheck_store::StoredCluster,
+    deadline: std::time::Duration,
+) -> Result<Snapshot, ApiError> {
+    let taking = async {
+        let client = state.runner.connector().connect(cluster).await.map_err(|e| {
+            ApiError::Unavailable(format!("The cluster could not be examined: {e}."))
+        })?;
+        postcheck_engine::take_baseline(&client, deadline, &())
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("The cluster could not be examined: {e}.")))
+    };
+    tokio::time::timeout(deadline + std::time::Duration::from_secs(1), taking).await.map_err(
+        |_| {
+            ApiError::Unavailable(format!(
+                "The baseline did not finish within the service's deadline of {}s.",
+                deadline.as_secs()
+            ))
+        },
+    )?
 }
 
 /// Store a baseline made elsewhere (`postcheck baseline -o FILE`), replacing any.

@@ -7,8 +7,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 
 use super::{ClusterPath, ProjectPath};
-use crate::clusters::{self, ClusterList, ClusterRegistration, ClusterView};
 use crate::error::{ApiError, ErrorBody};
+use crate::registry::{self, ClusterList, ClusterRegistration, ClusterView};
 use crate::state::AppState;
 use crate::validation::require_json;
 
@@ -21,7 +21,8 @@ use crate::validation::require_json;
     request_body = ClusterRegistration,
     responses(
         (status = 201, description = "Registered", body = ClusterView),
-        (status = 400, description = "Invalid registration", body = ErrorBody),
+        (status = 400, description = "Invalid registration: a refused kubeconfig field (named), an endpoint the policy refuses, a URL with user info or a query", body = ErrorBody),
+        (status = 403, description = "The project has as many clusters as it may (CCE.01403002)", body = ErrorBody),
         (status = 409, description = "The project has this cluster already", body = ErrorBody),
     ),
     security(("token" = []), ("aksk" = []))
@@ -36,8 +37,14 @@ pub async fn create(
     let registration: ClusterRegistration = serde_json::from_slice(&body).map_err(|e| {
         ApiError::InvalidRequest(format!("The body is not a valid cluster registration: {e}."))
     })?;
-    let stored =
-        clusters::register(state.store.as_ref(), &state.key, &path.project, registration).await?;
+    let stored = registry::register(
+        state.store.as_ref(),
+        &state.key,
+        &state.registration,
+        &path.project,
+        registration,
+    )
+    .await?;
     tracing::info!(cluster = %stored.cluster_id, endpoint = %stored.endpoint, "cluster registered");
     Ok((StatusCode::CREATED, Json(ClusterView::from(&stored))))
 }

@@ -5,12 +5,14 @@
 //! - [`clusters`]: the clusters a project may check; [`baseline`]: their baselines.
 //! - [`health`]: `/healthz`, `/readyz`, `/metrics`, `/openapi.json` (no credentials).
 //!
-//! Every `/api/v3` route sits behind [`crate::auth::authenticate`]; every response gets
-//! an `X-Request-Id` and is counted by [`crate::metrics::track`].
+//! Every `/api/v3` route sits behind [`middleware::authenticate`]; every response gets an
+//! `X-Request-Id`, is counted by [`middleware::track`], and, when it is an error, carries
+//! CCE's JSON body ([`middleware::cce_errors`]).
 
 pub mod baseline;
 pub mod clusters;
 pub mod health;
+pub mod middleware;
 pub mod postcheck;
 pub mod tasks;
 
@@ -19,7 +21,7 @@ use std::collections::HashMap;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path};
 use axum::http::request::Parts;
-use axum::middleware;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -54,7 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route(CLUSTERS, post(clusters::create).get(clusters::list))
         .route(CLUSTER, get(clusters::get).delete(clusters::delete))
         .route(BASELINE, post(baseline::take).put(baseline::put).get(baseline::get))
-        .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::authenticate));
+        .route_layer(from_fn_with_state(state.clone(), middleware::authenticate));
     let public = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -65,8 +67,11 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(public)
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn_with_state(state.clone(), middleware::track))
+        .layer(from_fn_with_state(state.clone(), middleware::limit_in_flight))
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(from_fn(middleware::cce_errors))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -81,6 +86,10 @@ pub fn router(state: AppState) -> Router {
 
 async fn not_found() -> ApiError {
     ApiError::NotFound("No such route.".into())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed("The route does not take this method.".into())
 }
 
 async fn path_params<S: Send + Sync>(

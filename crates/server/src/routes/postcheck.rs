@@ -4,17 +4,20 @@
 //! `Prefer: respond-async` the answer is the `Running` task at once (202, with `Location`
 //! naming where to read it), and the check goes on in the service.
 
-use axum::Json;
+use std::net::SocketAddr;
+
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use postcheck_model::{PostCheckRequest, PostCheckTask};
 
 use super::ClusterPath;
+use super::middleware::throttle_checks;
 use crate::error::{ApiError, ErrorBody};
+use crate::runner::task_document;
 use crate::state::AppState;
-use crate::tasks::task_document;
 use crate::validation::{parse_postcheck, require_json};
 
 /// Whether the client asked for an asynchronous answer (RFC 7240 `Prefer: respond-async`).
@@ -46,13 +49,14 @@ fn wants_async(headers: &HeaderMap) -> bool {
         (status = 403, description = "Another project's credential", body = ErrorBody),
         (status = 404, description = "The cluster is not registered", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
-        (status = 429, description = "Another check of this cluster is running (CCE.01429002)", body = ErrorBody),
+        (status = 429, description = "Another check of this cluster is running (CCE.01429002), or too many checks started (CCE.02429001, with Retry-After)", body = ErrorBody),
     ),
     security(("token" = []), ("aksk" = []))
 )]
 pub async fn create(
     State(state): State<AppState>,
     path: ClusterPath,
+    source: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -63,6 +67,7 @@ pub async fn create(
         .get_cluster(path.project.as_str(), path.cluster.as_str())
         .await?
         .ok_or_else(|| ApiError::cluster_not_registered(&path.cluster))?;
+    throttle_checks(&state, path.project.as_str(), source.as_deref())?;
     let started = state.runner.start(&path.project, cluster, request.spec, request.check).await?;
     if wants_async(&headers) {
         let location = format!(

@@ -14,8 +14,9 @@ use utoipa::IntoParams;
 
 use super::{ClusterPath, TaskPath};
 use crate::error::{ApiError, ErrorBody};
+use crate::runner::task_document;
 use crate::state::AppState;
-use crate::tasks::task_document;
+use crate::validation::MAX_MARKER_CHARS;
 
 /// The default page size.
 pub const DEFAULT_LIMIT: u32 = 20;
@@ -111,6 +112,11 @@ pub async fn list(
         }
     };
     let marker = query.marker.filter(|m| !m.is_empty());
+    if marker.as_ref().is_some_and(|m| m.chars().count() > MAX_MARKER_CHARS) {
+        return Err(ApiError::InvalidRequest(format!(
+            "marker is longer than {MAX_MARKER_CHARS} characters."
+        )));
+    }
     let page = state
         .store
         .list_tasks(path.project.as_str(), path.cluster.as_str(), limit, marker.as_deref())

@@ -15,16 +15,16 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 /// The seed's project (any 32-hex project works).
-pub const PROJECT: &str = "e9993fc787d94b6c886cbaa340f9c0f4";
+pub(crate) const PROJECT: &str = "e9993fc787d94b6c886cbaa340f9c0f4";
 /// Another tenant.
-pub const OTHER_PROJECT: &str = "0123456789abcdef0123456789abcdef";
+pub(crate) const OTHER_PROJECT: &str = "0123456789abcdef0123456789abcdef";
 /// The seed's cluster.
-pub const CLUSTER: &str = "8978deaa-1743-11ee-8e46-0255ac10004c";
+pub(crate) const CLUSTER: &str = "8978deaa-1743-11ee-8e46-0255ac10004c";
 /// The test key, as POSTCHECK_KEY would carry it (hex of 32 bytes).
-pub const KEY_HEX: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+pub(crate) const KEY_HEX: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
 /// The seed's example request.
-pub fn seed_request() -> Value {
+pub(crate) fn seed_request() -> Value {
     json!({
         "kind": "PostCheckTask",
         "apiVersion": "v3",
@@ -33,29 +33,31 @@ pub fn seed_request() -> Value {
 }
 
 /// A running service and what a test needs to talk to it.
-pub struct TestApp {
+pub(crate) struct TestApp {
     /// `http://127.0.0.1:PORT`.
-    pub base: String,
+    pub(crate) base: String,
+    /// `127.0.0.1:PORT`.
+    pub(crate) addr: std::net::SocketAddr,
     /// The same database, opened by the test.
-    pub store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
     /// The service's master key.
-    pub key: MasterKey,
+    pub(crate) key: MasterKey,
     /// A token of [`PROJECT`].
-    pub token: String,
+    pub(crate) token: String,
     /// An HTTP client.
-    pub http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     served: Option<tokio::task::JoinHandle<()>>,
     _dir: Option<tempfile::TempDir>,
 }
 
 /// Spawns a service on SQLite in a fresh temporary folder.
-pub async fn spawn_app() -> TestApp {
+pub(crate) async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
 /// Spawns a service on SQLite, with the configuration adjusted by `adjust`.
-pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServerConfig)) -> TestApp {
+pub(crate) async fn spawn_app_with(adjust: impl FnOnce(&mut ServerConfig)) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let url = format!("sqlite:{}", dir.path().join("postcheck.db").display());
     let mut app = spawn_on(&url, adjust).await;
@@ -63,16 +65,22 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServerConfig)) -> TestApp {
     app
 }
 
-/// Spawns a service on the given database.
-pub async fn spawn_on(database_url: &str, adjust: impl FnOnce(&mut ServerConfig)) -> TestApp {
+/// Spawns a service on the given database. The test clusters all live on loopback, so
+/// the endpoint policy allows it (a test of the policy clears `allow_endpoints`).
+pub(crate) async fn spawn_on(
+    database_url: &str,
+    adjust: impl FnOnce(&mut ServerConfig),
+) -> TestApp {
     let mut config = ServerConfig::new(database_url, KeySource::Inline(KEY_HEX.into()));
     config.listen = "127.0.0.1:0".parse().unwrap();
+    config.allow_endpoints = vec!["127.0.0.0/8".parse().unwrap()];
     config.check_deadline = Duration::from_secs(5);
     config.grace_period = Duration::from_secs(2);
     config.lease_ttl = Duration::from_secs(3);
     adjust(&mut config);
     let app = Application::build(config).await.expect("the service starts");
-    let base = format!("http://{}", app.local_addr());
+    let addr = app.local_addr();
+    let base = format!("http://{addr}");
     let (stop, stopped) = oneshot::channel::<()>();
     let served = tokio::spawn(async move {
         app.run_until(async move {
@@ -88,6 +96,7 @@ pub async fn spawn_on(database_url: &str, adjust: impl FnOnce(&mut ServerConfig)
         .unwrap();
     TestApp {
         base,
+        addr,
         store,
         key,
         token,
@@ -100,22 +109,22 @@ pub async fn spawn_on(database_url: &str, adjust: impl FnOnce(&mut ServerConfig)
 
 impl TestApp {
     /// The URL of a path.
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
     /// `.../clusters/{cluster}/operation/postcheck` of a project.
-    pub fn postcheck_path(project: &str, cluster: &str) -> String {
+    pub(crate) fn postcheck_path(project: &str, cluster: &str) -> String {
         format!("/api/v3/projects/{project}/clusters/{cluster}/operation/postcheck")
     }
 
     /// POSTs a JSON value with this app's token.
-    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+    pub(crate) async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
         self.post_raw(path, "application/json", body.to_string().into_bytes(), &[]).await
     }
 
     /// POSTs raw bytes with a content type and extra headers, with this app's token.
-    pub async fn post_raw(
+    pub(crate) async fn post_raw(
         &self,
         path: &str,
         content_type: &str,
@@ -135,7 +144,7 @@ impl TestApp {
     }
 
     /// GETs a path with this app's token.
-    pub async fn get(&self, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
         self.http
             .get(self.url(path))
             .header("X-Auth-Token", &self.token)
@@ -144,22 +153,40 @@ impl TestApp {
             .expect("the service answers")
     }
 
+    /// Runs a synchronous post-check of a cluster of [`PROJECT`]; the task it answers.
+    pub(crate) async fn check_now(&self, cluster: &str) -> Value {
+        let mut request = seed_request();
+        request["spec"]["clusterID"] = json!(cluster);
+        self.post_json(&Self::postcheck_path(PROJECT, cluster), &request)
+            .await
+            .json()
+            .await
+            .expect("a task")
+    }
+
+    /// Starts an asynchronous post-check of a cluster of [`PROJECT`].
+    pub(crate) async fn check_async(&self, cluster: &str) -> reqwest::Response {
+        let body = seed_request().to_string().into_bytes();
+        let path = Self::postcheck_path(PROJECT, cluster);
+        self.post_raw(&path, "application/json", body, &[("Prefer", "respond-async")]).await
+    }
+
     /// A token of another project.
-    pub async fn token_of(&self, project: &str) -> String {
+    pub(crate) async fn token_of(&self, project: &str) -> String {
         credentials::create_token(self.store.as_ref(), &ProjectId::parse(project).unwrap())
             .await
             .unwrap()
     }
 
     /// Registers a cluster of [`PROJECT`] reached with `endpoint` and a bearer token.
-    pub async fn register_endpoint(&self, cluster: &str, endpoint: &str) {
+    pub(crate) async fn register_endpoint(&self, cluster: &str, endpoint: &str) {
         let body = json!({"clusterID": cluster, "name": "test", "endpoint": endpoint, "token": "bearer-secret-value"});
         let response = self.post_json(&format!("/api/v3/projects/{PROJECT}/clusters"), &body).await;
         assert_eq!(response.status(), 201, "registering: {}", response.text().await.unwrap());
     }
 
     /// Sends SIGTERM's equivalent and waits for the service to drain and stop.
-    pub async fn stop(&mut self) {
+    pub(crate) async fn stop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -173,7 +200,11 @@ impl TestApp {
 }
 
 /// Asserts a CCE error answer: status, code in both spellings, and a request ID.
-pub async fn assert_cce_error(response: reqwest::Response, status: u16, code: &str) -> Value {
+pub(crate) async fn assert_cce_error(
+    response: reqwest::Response,
+    status: u16,
+    code: &str,
+) -> Value {
     assert_eq!(response.status().as_u16(), status, "unexpected status");
     assert!(response.headers().contains_key("x-request-id"), "every answer carries X-Request-Id");
     let body: Value = response.json().await.expect("a JSON error body");
@@ -184,7 +215,7 @@ pub async fn assert_cce_error(response: reqwest::Response, status: u16, code: &s
 }
 
 /// An address where nothing listens: checks against it fail at once.
-pub async fn refused_endpoint() -> String {
+pub(crate) async fn refused_endpoint() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
@@ -193,7 +224,7 @@ pub async fn refused_endpoint() -> String {
 
 /// An address that accepts connections and never answers: checks against it hang until
 /// their deadline. Lives as long as the returned guard.
-pub async fn black_hole_endpoint() -> (String, tokio::task::JoinHandle<()>) {
+pub(crate) async fn black_hole_endpoint() -> (String, tokio::task::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let guard = tokio::spawn(async move {
@@ -206,7 +237,7 @@ pub async fn black_hole_endpoint() -> (String, tokio::task::JoinHandle<()>) {
 }
 
 /// Polls a task until it leaves `Running`.
-pub async fn wait_for_final(app: &TestApp, path: &str, within: Duration) -> Value {
+pub(crate) async fn wait_for_final(app: &TestApp, path: &str, within: Duration) -> Value {
     let until = tokio::time::Instant::now() + within;
     loop {
         let task: Value = app.get(path).await.json().await.unwrap();
@@ -222,7 +253,13 @@ pub async fn wait_for_final(app: &TestApp, path: &str, within: Duration) -> Valu
 }
 
 /// Signs a request as the Huawei Cloud SDKs do, returning its headers.
-pub fn sdk_signed_headers(ak: &str, sk: &str, method: &str, url: &str, body: &[u8]) -> HeaderMap {
+pub(crate) fn sdk_signed_headers(
+    ak: &str,
+    sk: &str,
+    method: &str,
+    url: &str,
+    body: &[u8],
+) -> HeaderMap {
     let parsed = reqwest::Url::parse(url).unwrap();
     let host = format!("{}:{}", parsed.host_str().unwrap(), parsed.port().unwrap());
     let mut headers = http::HeaderMap::new();

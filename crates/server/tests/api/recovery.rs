@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::helpers::*;
 
 /// The built `postcheck` binary: `POSTCHECK_BIN`, else beside this test's target folder.
-fn postcheck_bin() -> std::path::PathBuf {
+pub(crate) fn postcheck_bin() -> std::path::PathBuf {
     if let Ok(bin) = std::env::var("POSTCHECK_BIN") {
         return bin.into();
     }
@@ -25,16 +25,16 @@ fn postcheck_bin() -> std::path::PathBuf {
     candidate
 }
 
-struct Served {
-    child: Child,
-    base: String,
+pub(crate) struct Served {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 fn serve(database_url: &str) -> Served {
     serve_with(database_url, &[])
 }
 
-fn serve_with(database_url: &str, extra: &[&str]) -> Served {
+pub(crate) fn serve_with(database_url: &str, extra: &[&str]) -> Served {
     let mut child = Command::new(postcheck_bin())
         .args([
             "serve",
@@ -44,6 +44,8 @@ fn serve_with(database_url: &str, extra: &[&str]) -> Served {
             "recovery-test",
             "--check-deadline",
             "120s",
+            "--allow-endpoint",
+            "127.0.0.0/8",
         ])
         .args(extra)
         .args(["--database-url", database_url])

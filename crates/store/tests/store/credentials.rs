@@ -6,7 +6,7 @@ use postcheck_store::{Store, StoreError, StoredAccessKey};
 
 use crate::fixtures::now;
 
-pub async fn tokens_are_found_by_their_hash(store: Arc<dyn Store>) {
+pub(crate) async fn tokens_are_found_by_their_hash(store: Arc<dyn Store>) {
     let hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
     store.create_token(hash, "proj-a", now()).await.unwrap();
 
@@ -17,7 +17,7 @@ pub async fn tokens_are_found_by_their_hash(store: Arc<dyn Store>) {
     assert_eq!(store.find_token(hash).await.unwrap().as_deref(), Some("proj-a"), "the first stays");
 }
 
-pub async fn access_keys_are_found_by_their_id(store: Arc<dyn Store>) {
+pub(crate) async fn access_keys_are_found_by_their_id(store: Arc<dyn Store>) {
     let key = StoredAccessKey {
         access_key: "HPUAEXAMPLEAK0001".into(),
         project_id: "proj-a".into(),

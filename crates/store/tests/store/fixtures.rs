@@ -9,10 +9,10 @@ use postcheck_store::{PgStore, SqliteStore, Store, StoredCluster, StoredTask};
 use sqlx::Connection;
 
 /// The variable naming a PostgreSQL server (a superuser URL) for the PostgreSQL tests.
-pub const POSTGRES_URL_VAR: &str = "POSTCHECK_TEST_POSTGRES_URL";
+pub(crate) const POSTGRES_URL_VAR: &str = "POSTCHECK_TEST_POSTGRES_URL";
 
 /// A store under test, and what to clean up after it.
-pub struct Backend {
+pub(crate) struct Backend {
     store: Arc<dyn Store>,
     cleanup: Cleanup,
 }
@@ -26,12 +26,12 @@ enum Cleanup {
 
 impl Backend {
     /// The store.
-    pub fn store(&self) -> Arc<dyn Store> {
+    pub(crate) fn store(&self) -> Arc<dyn Store> {
         self.store.clone()
     }
 
     /// Closes the store and removes its database.
-    pub async fn finish(self) {
+    pub(crate) async fn finish(self) {
         drop(self.store);
         match self.cleanup {
             Cleanup::Sqlite(store, dir) => {
@@ -47,7 +47,7 @@ impl Backend {
 }
 
 /// A SQLite store in a fresh temporary folder (in a subfolder that does not exist yet).
-pub async fn sqlite() -> Backend {
+pub(crate) async fn sqlite() -> Backend {
     let dir = tempfile::tempdir().expect("creating a temporary folder");
     let path = dir.path().join("data").join("postcheck.db");
     let store = SqliteStore::open(path.to_str().unwrap()).await.expect("opening a SQLite store");
@@ -55,7 +55,7 @@ pub async fn sqlite() -> Backend {
 }
 
 /// A PostgreSQL store on a fresh database.
-pub async fn postgres() -> Backend {
+pub(crate) async fn postgres() -> Backend {
     let db = TestDatabase::create().await;
     let store = PgStore::connect(&db.url).await.expect("connecting to the test database");
     Backend { store: Arc::new(store.clone()), cleanup: Cleanup::Postgres(store, db) }
@@ -63,16 +63,16 @@ pub async fn postgres() -> Backend {
 
 /// A throwaway database `store_test_<random>` on the server `POSTCHECK_TEST_POSTGRES_URL`
 /// names, so that tests run in parallel without seeing each other.
-pub struct TestDatabase {
+pub(crate) struct TestDatabase {
     /// The URL of the test database.
-    pub url: String,
+    pub(crate) url: String,
     admin_url: String,
     name: String,
 }
 
 impl TestDatabase {
     /// Creates the database; panics, saying why, when there is no server to create it on.
-    pub async fn create() -> Self {
+    pub(crate) async fn create() -> Self {
         let admin_url = std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| {
             panic!(
                 "{POSTGRES_URL_VAR} is not set: the PostgreSQL store tests need a server \
@@ -90,7 +90,7 @@ impl TestDatabase {
     }
 
     /// Drops the database (its connections must be closed).
-    pub async fn drop_database(self) {
+    pub(crate) async fn drop_database(self) {
         let mut admin = admin_connection(&self.admin_url).await;
         sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
             .execute(&mut admin)
@@ -131,15 +131,15 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 /// Now, to the microsecond the stores keep.
-pub fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
 /// The replica that runs tasks in these scenarios.
-pub const OWNER: &str = "replica-a";
+pub(crate) const OWNER: &str = "replica-a";
 
 /// A task of `project` checking `cluster`, `Running` on [`OWNER`] with a lease of a minute.
-pub fn running_task(
+pub(crate) fn running_task(
     project: &str,
     cluster: &str,
     uid: &str,
@@ -167,7 +167,7 @@ pub fn running_task(
 }
 
 /// A registered cluster of `project`.
-pub fn cluster(project: &str, cluster_id: &str, created_at: DateTime<Utc>) -> StoredCluster {
+pub(crate) fn cluster(project: &str, cluster_id: &str, created_at: DateTime<Utc>) -> StoredCluster {
     StoredCluster {
         project_id: project.to_owned(),
         cluster_id: cluster_id.to_owned(),

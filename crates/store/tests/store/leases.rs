@@ -8,7 +8,7 @@ use postcheck_store::Store;
 
 use crate::fixtures::{OWNER, now, running_task};
 
-pub async fn renewing_extends_only_the_owners_running_tasks(store: Arc<dyn Store>) {
+pub(crate) async fn renewing_extends_only_the_owners_running_tasks(store: Arc<dyn Store>) {
     let t0 = now();
     for uid in ["mine-running", "mine-done"] {
         store.create_task(&running_task("proj-a", "cluster-1", uid, t0)).await.unwrap();
@@ -22,7 +22,8 @@ pub async fn renewing_extends_only_the_owners_running_tasks(store: Arc<dyn Store
     store.create_task(&theirs).await.unwrap();
     let until = t0 + Duration::minutes(10);
 
-    let renewed = store.renew_leases(OWNER, until).await.unwrap();
+    let uids = ["mine-running", "mine-done", "theirs"].map(String::from);
+    let renewed = store.renew_leases(OWNER, &uids, until).await.unwrap();
 
     assert_eq!(renewed, 1);
     let lease = |uid: &'static str| {
@@ -42,7 +43,9 @@ pub async fn renewing_extends_only_the_owners_running_tasks(store: Arc<dyn Store
     );
 }
 
-pub async fn an_orphaned_task_ends_in_error_and_a_live_one_is_untouched(store: Arc<dyn Store>) {
+pub(crate) async fn an_orphaned_task_ends_in_error_and_a_live_one_is_untouched(
+    store: Arc<dyn Store>,
+) {
     let t0 = now();
     let mut orphan = running_task("proj-a", "cluster-1", "orphan", t0 - Duration::minutes(5));
     orphan.lease_expires_at = t0 - Duration::seconds(1);
@@ -83,7 +86,7 @@ pub async fn an_orphaned_task_ends_in_error_and_a_live_one_is_untouched(store: A
     assert_eq!(store.expire_orphans(t0, "again").await.unwrap(), 0, "an ended task ends once");
 }
 
-pub async fn abandoning_an_owner_ends_its_running_tasks_only(store: Arc<dyn Store>) {
+pub(crate) async fn abandoning_an_owner_ends_its_running_tasks_only(store: Arc<dyn Store>) {
     let t0 = now();
     let mine = running_task("proj-a", "cluster-1", "mine", t0);
     let mut theirs = running_task("proj-b", "cluster-2", "theirs", t0);
@@ -124,4 +127,26 @@ pub async fn abandoning_an_owner_ends_its_running_tasks_only(store: Arc<dyn Stor
         "another owner's lock stays"
     );
     assert_eq!(store.abandon_owner(OWNER, "again").await.unwrap(), 0);
+}
+
+pub(crate) async fn a_task_whose_check_is_over_is_not_renewed_and_lapses(store: Arc<dyn Store>) {
+    // The replica's check of "stuck" ended but its outcome could not be written: the task
+    // is still Running in the database, and the replica no longer lists it as running.
+    let t0 = now();
+    for uid in ["still-running", "stuck"] {
+        store.create_task(&running_task("proj-a", uid, uid, t0)).await.unwrap();
+    }
+    let until = t0 + Duration::minutes(10);
+    let renewed = store.renew_leases(OWNER, &["still-running".into()], until).await.unwrap();
+    assert_eq!(renewed, 1);
+    let stuck = store.get_task("proj-a", "stuck").await.unwrap().unwrap();
+    assert_eq!(stuck.lease_expires_at, t0 + Duration::seconds(60), "not renewed");
+    let ended = store.expire_orphans(t0 + Duration::seconds(61), "lapsed").await.unwrap();
+    assert_eq!(ended, 1);
+    let stuck = store.get_task("proj-a", "stuck").await.unwrap().unwrap();
+    assert_eq!(stuck.status.phase, TaskPhase::Error);
+    assert_eq!(
+        store.get_task("proj-a", "still-running").await.unwrap().unwrap().status.phase,
+        TaskPhase::Running
+    );
 }

@@ -8,7 +8,7 @@ use postcheck_store::Store;
 
 use crate::fixtures::{now, running_task};
 
-pub async fn a_held_cluster_lock_refuses_other_tasks_until_unlocked(store: Arc<dyn Store>) {
+pub(crate) async fn a_held_cluster_lock_refuses_other_tasks_until_unlocked(store: Arc<dyn Store>) {
     let until = now() + Duration::minutes(5);
     assert!(store.try_lock_cluster("proj-a", "cluster-1", "task-1", until).await.unwrap());
 
@@ -28,7 +28,7 @@ pub async fn a_held_cluster_lock_refuses_other_tasks_until_unlocked(store: Arc<d
     assert!(store.try_lock_cluster("proj-a", "cluster-1", "task-2", until).await.unwrap());
 }
 
-pub async fn a_lapsed_cluster_lock_can_be_taken(store: Arc<dyn Store>) {
+pub(crate) async fn a_lapsed_cluster_lock_can_be_taken(store: Arc<dyn Store>) {
     assert!(
         store
             .try_lock_cluster("proj-a", "cluster-1", "task-1", now() + Duration::milliseconds(300))
@@ -58,7 +58,7 @@ pub async fn a_lapsed_cluster_lock_can_be_taken(store: Arc<dyn Store>) {
     );
 }
 
-pub async fn finishing_a_task_frees_its_cluster_lock(store: Arc<dyn Store>) {
+pub(crate) async fn finishing_a_task_frees_its_cluster_lock(store: Arc<dyn Store>) {
     let until = now() + Duration::minutes(5);
     store.create_task(&running_task("proj-a", "cluster-1", "task-1", now())).await.unwrap();
     assert!(store.try_lock_cluster("proj-a", "cluster-1", "task-1", until).await.unwrap());
@@ -76,7 +76,7 @@ pub async fn finishing_a_task_frees_its_cluster_lock(store: Arc<dyn Store>) {
     assert!(store.try_lock_cluster("proj-a", "cluster-1", "task-2", until).await.unwrap());
 }
 
-pub async fn renewing_a_lease_keeps_the_cluster_lock(store: Arc<dyn Store>) {
+pub(crate) async fn renewing_a_lease_keeps_the_cluster_lock(store: Arc<dyn Store>) {
     store.create_task(&running_task("proj-a", "cluster-1", "task-1", now())).await.unwrap();
     assert!(
         store
@@ -85,7 +85,10 @@ pub async fn renewing_a_lease_keeps_the_cluster_lock(store: Arc<dyn Store>) {
             .unwrap()
     );
 
-    store.renew_leases(crate::fixtures::OWNER, now() + Duration::minutes(5)).await.unwrap();
+    store
+        .renew_leases(crate::fixtures::OWNER, &["task-1".into()], now() + Duration::minutes(5))
+        .await
+        .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
 
     assert!(
@@ -97,7 +100,7 @@ pub async fn renewing_a_lease_keeps_the_cluster_lock(store: Arc<dyn Store>) {
     );
 }
 
-pub async fn locks_are_per_project_and_per_cluster(store: Arc<dyn Store>) {
+pub(crate) async fn locks_are_per_project_and_per_cluster(store: Arc<dyn Store>) {
     let until = now() + Duration::minutes(5);
     assert!(store.try_lock_cluster("proj-a", "cluster-1", "task-1", until).await.unwrap());
 

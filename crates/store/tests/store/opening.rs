@@ -47,3 +47,17 @@ async fn an_unreachable_postgres_is_an_open_error_without_the_password() {
     assert!(text.contains("postgres://app:***@127.0.0.1:1/postcheck"), "{text}");
     assert!(!text.contains("topsecret"), "{text}");
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_and_its_wal_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("postcheck.db");
+    let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+    store.create_task(&running_task("proj-a", "cluster-1", "task-1", now())).await.unwrap();
+    for file in ["postcheck.db", "postcheck.db-wal", "postcheck.db-shm"] {
+        let mode = std::fs::metadata(dir.path().join(file)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{file} is {:o}", mode & 0o777);
+    }
+}

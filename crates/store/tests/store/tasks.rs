@@ -8,7 +8,7 @@ use postcheck_store::{Store, StoreError, StoredTask};
 
 use crate::fixtures::{cluster, now, running_task};
 
-pub async fn a_created_task_reads_back_as_written(store: Arc<dyn Store>) {
+pub(crate) async fn a_created_task_reads_back_as_written(store: Arc<dyn Store>) {
     let task = running_task("proj-a", "cluster-1", "task-1", now());
 
     store.create_task(&task).await.unwrap();
@@ -17,7 +17,7 @@ pub async fn a_created_task_reads_back_as_written(store: Arc<dyn Store>) {
     assert_eq!(store.get_task("proj-a", "task-2").await.unwrap(), None);
 }
 
-pub async fn creating_a_task_twice_is_a_conflict(store: Arc<dyn Store>) {
+pub(crate) async fn creating_a_task_twice_is_a_conflict(store: Arc<dyn Store>) {
     let task = running_task("proj-a", "cluster-1", "task-1", now());
     store.create_task(&task).await.unwrap();
 
@@ -56,7 +56,9 @@ fn uids(tasks: &[StoredTask]) -> Vec<&str> {
     tasks.iter().map(|t| t.uid.as_str()).collect()
 }
 
-pub async fn tasks_are_listed_newest_first_in_pages_with_stable_markers(store: Arc<dyn Store>) {
+pub(crate) async fn tasks_are_listed_newest_first_in_pages_with_stable_markers(
+    store: Arc<dyn Store>,
+) {
     let mut expected = tasks_one_second_apart(&*store, "proj-a", "cluster-1", 6).await;
     // Two more created in the same microsecond as the newest: the uid breaks the tie.
     let newest = expected[0].created_at + Duration::seconds(1);
@@ -97,7 +99,9 @@ pub async fn tasks_are_listed_newest_first_in_pages_with_stable_markers(store: A
     assert_eq!(all.next_marker, None);
 }
 
-pub async fn page_sizes_are_clamped_and_unknown_markers_give_empty_pages(store: Arc<dyn Store>) {
+pub(crate) async fn page_sizes_are_clamped_and_unknown_markers_give_empty_pages(
+    store: Arc<dyn Store>,
+) {
     tasks_one_second_apart(&*store, "proj-a", "cluster-1", 3).await;
 
     let zero = store.list_tasks("proj-a", "cluster-1", 0, None).await.unwrap();
@@ -112,7 +116,7 @@ pub async fn page_sizes_are_clamped_and_unknown_markers_give_empty_pages(store: 
     assert_eq!(unknown.next_marker, None);
 }
 
-pub async fn finishing_a_task_writes_its_status(store: Arc<dyn Store>) {
+pub(crate) async fn finishing_a_task_writes_its_status(store: Arc<dyn Store>) {
     let created = now() - Duration::seconds(30);
     let task = running_task("proj-a", "cluster-1", "task-1", created);
     store.create_task(&task).await.unwrap();
@@ -130,10 +134,10 @@ pub async fn finishing_a_task_writes_its_status(store: Arc<dyn Store>) {
     assert!(!store.finish_task("proj-a", "no-such-task", &verdict).await.unwrap());
 }
 
-pub async fn one_project_never_sees_another_projects_data(store: Arc<dyn Store>) {
+pub(crate) async fn one_project_never_sees_another_projects_data(store: Arc<dyn Store>) {
     let task = running_task("proj-a", "cluster-1", "task-1", now());
     store.create_task(&task).await.unwrap();
-    store.create_cluster(&cluster("proj-a", "cluster-1", now())).await.unwrap();
+    store.create_cluster(&cluster("proj-a", "cluster-1", now()), 100).await.unwrap();
     store.put_baseline("proj-a", "cluster-1", b"{\"nodes\":[]}").await.unwrap();
     assert!(
         store

@@ -3,10 +3,12 @@
 //! A registration carries either a kubeconfig (with an optional context) or an endpoint,
 //! CA and bearer token. The credentials are sealed with the master key, bound to the
 //! project and cluster, before they reach the store; what the API shows back is only the
-//! cluster's ID, name and endpoint, never a credential.
+//! cluster's ID, name and endpoint, never a credential. A kubeconfig is kept only as its
+//! sanitized form; an endpoint must be allowed by the endpoint policy.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use kube::config::Kubeconfig;
 use postcheck_engine::access::ClusterCredentials;
 use postcheck_store::{Store, StoredCluster};
 use serde::{Deserialize, Serialize};
@@ -14,7 +16,9 @@ use utoipa::ToSchema;
 
 use crate::crypto::MasterKey;
 use crate::domain::{ClusterId, ProjectId};
+use crate::endpoint_policy::{Endpoint, EndpointPolicy};
 use crate::error::ApiError;
+use crate::tenant_kubeconfig::{KubeconfigPolicy, sanitize};
 
 /// The body of `POST /api/v3/projects/{project_id}/clusters`.
 #[derive(Clone, Default, Deserialize, ToSchema)]
@@ -129,10 +133,32 @@ fn credentials_purpose(project: &str, cluster: &str) -> String {
     format!("postcheck:cluster-credentials:{project}/{cluster}")
 }
 
-/// Checks a registration and stores it with its credentials sealed.
+/// What a registration must respect: the service's policies and quota.
+#[derive(Debug, Clone)]
+pub struct RegistrationPolicy {
+    /// What a kubeconfig may hold.
+    pub kubeconfigs: KubeconfigPolicy,
+    /// Where an endpoint may point.
+    pub endpoints: Arc<EndpointPolicy>,
+    /// How many clusters one project may register.
+    pub max_clusters_per_project: u32,
+}
+
+/// The longest display name accepted, in characters.
+pub const MAX_NAME_CHARS: usize = 128;
+/// The longest context name accepted, in characters.
+pub const MAX_CONTEXT_CHARS: usize = 253;
+/// The longest bearer token accepted, in bytes.
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// Checks a registration and stores it with its credentials sealed: a kubeconfig is
+/// reduced to its chosen context with inline credentials only
+/// ([`crate::tenant_kubeconfig`]), and the endpoint must be one the policy allows
+/// ([`crate::endpoint_policy`]), resolved now.
 pub async fn register(
     store: &dyn Store,
     key: &MasterKey,
+    policy: &RegistrationPolicy,
     project: &ProjectId,
     registration: ClusterRegistration,
 ) -> Result<StoredCluster, ApiError> {
@@ -141,38 +167,65 @@ pub async fn register(
         Some(id) => ClusterId::parse(id).map_err(|e| invalid(format!("clusterID: {e}.")))?,
         None => ClusterId::random(),
     };
-    let (credentials, endpoint, default_name) = match (registration.kubeconfig, registration.endpoint, registration.token) {
+    let name = registration.name.filter(|n| !n.trim().is_empty());
+    if name.as_ref().is_some_and(|n| n.chars().count() > MAX_NAME_CHARS) {
+        return Err(invalid(format!("name is longer than {MAX_NAME_CHARS} characters.")));
+    }
+    if registration.context.as_ref().is_some_and(|c| c.chars().count() > MAX_CONTEXT_CHARS) {
+        return Err(invalid(format!("context is longer than {MAX_CONTEXT_CHARS} characters.")));
+    }
+    let (credentials, endpoint, default_name) = match (
+        registration.kubeconfig,
+        registration.endpoint,
+        registration.token,
+    ) {
         (Some(kubeconfig), None, None) => {
-            let (endpoint, context) = kubeconfig_endpoint(&kubeconfig, registration.context.as_deref()).map_err(invalid)?;
-            (ClusterCredentials::Kubeconfig { kubeconfig, context: registration.context }, endpoint, context)
+            let safe = sanitize(&kubeconfig, registration.context.as_deref(), policy.kubeconfigs)
+                .map_err(|e| invalid(format!("{e}.")))?;
+            let endpoint = Endpoint::parse(&safe.server)
+                .map_err(|e| invalid(format!("kubeconfig server: {e}.")))?;
+            let credentials = ClusterCredentials::Kubeconfig {
+                kubeconfig: safe.document,
+                context: Some(safe.context.clone()),
+            };
+            (credentials, endpoint, safe.context)
         }
-        (None, Some(endpoint), Some(token)) => {
-            let uri: http::Uri = endpoint.parse().map_err(|_| invalid(format!("endpoint {endpoint:?} is not a URL.")))?;
-            if !matches!(uri.scheme_str(), Some("https" | "http")) || uri.host().is_none() {
-                return Err(invalid(format!("endpoint {endpoint:?} must look like https://host:port.")));
+        (None, Some(text), Some(token)) => {
+            let endpoint =
+                Endpoint::parse(&text).map_err(|e| invalid(format!("endpoint: {e}.")))?;
+            if token.trim().is_empty() || token.len() > MAX_TOKEN_BYTES {
+                return Err(invalid(format!("token must be 1 to {MAX_TOKEN_BYTES} bytes.")));
             }
-            if token.trim().is_empty() {
-                return Err(invalid("token must not be empty.".into()));
-            }
-            let host = uri.host().unwrap_or_default().to_owned();
-            (ClusterCredentials::Token { endpoint: endpoint.clone(), ca_pem: registration.ca_pem, token }, endpoint, host)
+            let host = endpoint.host().to_owned();
+            let credentials = ClusterCredentials::Token {
+                endpoint: endpoint.as_str().to_owned(),
+                ca_pem: registration.ca_pem,
+                token,
+            };
+            (credentials, endpoint, host)
         }
-        _ => return Err(invalid("Give either kubeconfig (and optionally context), or endpoint and token (and optionally caPem).".into())),
+        _ => {
+            return Err(invalid(
+                    "Give either kubeconfig (and optionally context), or endpoint and token (and optionally caPem).".into(),
+                ));
+        }
     };
+    policy.endpoints.resolve(&endpoint).await.map_err(|e| invalid(format!("{e}.")))?;
     let plaintext = serde_json::to_vec(&credentials)
         .map_err(|e| ApiError::internal("encoding credentials", e))?;
     let sealed = key
         .seal(&credentials_purpose(project.as_str(), cluster_id.as_str()), &plaintext)
         .map_err(|e| ApiError::internal("encrypting credentials", e))?;
+    let default_name: String = default_name.chars().take(MAX_NAME_CHARS).collect();
     let cluster = StoredCluster {
         project_id: project.to_string(),
         cluster_id: cluster_id.to_string(),
-        name: registration.name.filter(|n| !n.trim().is_empty()).unwrap_or(default_name),
-        endpoint,
+        name: name.unwrap_or(default_name),
+        endpoint: endpoint.as_str().to_owned(),
         encrypted_credentials: sealed,
         created_at: Utc::now(),
     };
-    store.create_cluster(&cluster).await?;
+    store.create_cluster(&cluster, policy.max_clusters_per_project).await?;
     Ok(cluster)
 }
 
@@ -188,32 +241,18 @@ pub fn credentials_of(
         .map_err(|e| format!("the stored credentials of the cluster are not readable: {e}"))
 }
 
-/// The API server address and the context name a kubeconfig points at.
-fn kubeconfig_endpoint(text: &str, context: Option<&str>) -> Result<(String, String), String> {
-    let config = Kubeconfig::from_yaml(text)
-        .map_err(|e| format!("kubeconfig is not a readable kubeconfig: {e}."))?;
-    let context_name = context
-        .map(str::to_owned)
-        .or_else(|| config.current_context.clone())
-        .ok_or("kubeconfig has no current-context; give context.")?;
-    let named = config
-        .contexts
-        .iter()
-        .find(|c| c.name == context_name)
-        .ok_or_else(|| format!("kubeconfig has no context {context_name:?}."))?;
-    let cluster_name = named
-        .context
-        .as_ref()
-        .map(|c| c.cluster.clone())
-        .ok_or_else(|| format!("context {context_name:?} names no cluster."))?;
-    let server = config
-        .clusters
-        .iter()
-        .find(|c| c.name == cluster_name)
-        .and_then(|c| c.cluster.as_ref())
-        .and_then(|c| c.server.clone())
-        .ok_or_else(|| format!("kubeconfig has no server for cluster {cluster_name:?}."))?;
-    Ok((server, context_name))
+/// Seals `credentials` for a cluster as [`register`] does (for tools and tests that write
+/// rows directly).
+pub fn seal_credentials(
+    key: &MasterKey,
+    project: &str,
+    cluster: &str,
+    credentials: &ClusterCredentials,
+) -> Result<Vec<u8>, ApiError> {
+    let plaintext = serde_json::to_vec(credentials)
+        .map_err(|e| ApiError::internal("encoding credentials", e))?;
+    key.seal(&credentials_purpose(project, cluster), &plaintext)
+        .map_err(|e| ApiError::internal("encrypting credentials", e))
 }
 
 #[cfg(test)]
@@ -238,20 +277,6 @@ users:
 - name: u
   user: {token: secret-token-value}
 "#;
-
-    #[test]
-    fn a_kubeconfig_points_at_its_current_or_chosen_context() {
-        assert_eq!(
-            kubeconfig_endpoint(KUBECONFIG, None).unwrap(),
-            ("https://127.0.0.1:6443".into(), "one".into())
-        );
-        assert_eq!(
-            kubeconfig_endpoint(KUBECONFIG, Some("two")).unwrap().0,
-            "https://10.0.0.2:6443"
-        );
-        assert!(kubeconfig_endpoint(KUBECONFIG, Some("three")).unwrap_err().contains("three"));
-        assert!(kubeconfig_endpoint("::: not yaml", None).is_err());
-    }
 
     #[test]
     fn the_view_of_a_cluster_shows_no_credential() {

@@ -4,8 +4,13 @@
 //!   in the database; a second check of the same cluster, on this replica or another, gets
 //!   CCE.01429002.
 //! - **Leases.** Every running task is owned by a replica until its lease expires; a loop
-//!   renews this replica's leases and ends, `Error`, other replicas' tasks whose lease
-//!   lapsed (their process died). At start, a replica ends the tasks it left running.
+//!   renews the leases of the checks still running in this replica (only those: a task
+//!   whose check is over is never kept alive) and ends, `Error`, tasks whose lease lapsed
+//!   (their process died, or their outcome could not be stored). At start, a replica ends
+//!   the tasks it left running.
+//! - **No task stuck.** Storing a check's outcome retries with backoff until the database
+//!   answers; meanwhile the task's lease lapses, so if the outcome never lands the task
+//!   ends `Error` at the next chance and its cluster lock is freed.
 //! - **Deadline.** A check gets the configured deadline; past it the task ends `Error`
 //!   saying so.
 //! - **Drain.** On shutdown, running checks get a grace period, then are cancelled and end
@@ -14,7 +19,8 @@
 //! Every check runs in its own tokio task, so a client that hangs up does not stop it; a
 //! synchronous request simply waits for the result.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -25,8 +31,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::clusters::credentials_of;
-use crate::crypto::MasterKey;
+use crate::cluster_client::ClusterConnector;
 use crate::domain::{ProjectId, TaskId};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -40,11 +45,15 @@ pub const RESTARTED_MESSAGE: &str =
 pub const SHUTDOWN_MESSAGE: &str =
     "the service shut down before this check finished; run the check again";
 
+/// The longest wait between two attempts to store a check's outcome.
+const MAX_FINISH_BACKOFF: Duration = Duration::from_secs(1);
+
 /// Runs checks; one per replica.
 pub struct TaskRunner {
     store: Arc<dyn Store>,
-    key: Arc<MasterKey>,
+    connector: ClusterConnector,
     metrics: Arc<Metrics>,
+    running: Arc<Mutex<HashSet<String>>>,
     replica_id: String,
     check_deadline: Duration,
     lease_ttl: Duration,
@@ -64,7 +73,7 @@ impl TaskRunner {
     /// A runner for this replica.
     pub fn new(
         store: Arc<dyn Store>,
-        key: Arc<MasterKey>,
+        connector: ClusterConnector,
         metrics: Arc<Metrics>,
         replica_id: String,
         check_deadline: Duration,
@@ -72,8 +81,9 @@ impl TaskRunner {
     ) -> Self {
         Self {
             store,
-            key,
+            connector,
             metrics,
+            running: Arc::default(),
             replica_id,
             check_deadline,
             lease_ttl,
@@ -90,6 +100,20 @@ impl TaskRunner {
     /// How long one check (or one baseline) may take.
     pub fn check_deadline(&self) -> Duration {
         self.check_deadline
+    }
+
+    /// How long a replica's claim on a task lasts without renewal.
+    pub fn lease_ttl(&self) -> Duration {
+        self.lease_ttl
+    }
+
+    /// Builds clients for registered clusters.
+    pub fn connector(&self) -> &ClusterConnector {
+        &self.connector
+    }
+
+    fn running_uids(&self) -> Vec<String> {
+        self.running.lock().map(|r| r.iter().cloned().collect()).unwrap_or_default()
     }
 
     /// Ends what this replica left running and what dead replicas left running.
@@ -141,7 +165,13 @@ impl TaskRunner {
             owner: self.replica_id.clone(),
             lease_expires_at: lease_until,
         };
+        if let Ok(mut running) = self.running.lock() {
+            running.insert(task.uid.clone());
+        }
         if let Err(e) = self.store.create_task(&task).await {
+            if let Ok(mut running) = self.running.lock() {
+                running.remove(&task.uid);
+            }
             let _ = self
                 .store
                 .unlock_cluster(project.as_str(), &cluster.cluster_id, uid.as_str())
@@ -152,8 +182,9 @@ impl TaskRunner {
         tracing::info!(task = %task.uid, cluster = %task.cluster_id, "post-check started");
         let job = CheckJob {
             store: self.store.clone(),
-            key: self.key.clone(),
+            connector: self.connector.clone(),
             metrics: self.metrics.clone(),
+            running: self.running.clone(),
             deadline: self.check_deadline,
             cancel: self.cancel.clone(),
             task: task.clone(),
@@ -174,7 +205,8 @@ impl TaskRunner {
                 _ = tick.tick() => {}
             }
             let until = Utc::now() + chrono_duration(self.lease_ttl);
-            if let Err(e) = self.store.renew_leases(&self.replica_id, until).await {
+            let running = self.running_uids();
+            if let Err(e) = self.store.renew_leases(&self.replica_id, &running, until).await {
                 tracing::error!(error = %e, "renewing this replica's task leases");
             }
             match self.store.expire_orphans(Utc::now(), ORPHANED_MESSAGE).await {
@@ -209,8 +241,9 @@ impl TaskRunner {
 /// One check, run to its end.
 struct CheckJob {
     store: Arc<dyn Store>,
-    key: Arc<MasterKey>,
+    connector: ClusterConnector,
     metrics: Arc<Metrics>,
+    running: Arc<Mutex<HashSet<String>>>,
     deadline: Duration,
     cancel: CancellationToken,
     task: StoredTask,
@@ -230,49 +263,72 @@ impl CheckJob {
         status.started_at.get_or_insert(started_at);
         status.finished_at.get_or_insert(finished);
         status.duration_ms.get_or_insert((finished - started_at).num_milliseconds().max(0) as u64);
-        if let Err(e) = self.store.finish_task(&self.task.project_id, &self.task.uid, &status).await
-        {
-            tracing::error!(task = %self.task.uid, error = %e, "storing the outcome of a check");
+        // The check is over: its lease is no longer renewed, whatever happens next.
+        if let Ok(mut running) = self.running.lock() {
+            running.remove(&self.task.uid);
         }
-        let _ = self
-            .store
-            .unlock_cluster(&self.task.project_id, &self.task.cluster_id, &self.task.uid)
-            .await;
+        self.store_outcome(&status).await;
         self.metrics.task_finished(status.phase, started.elapsed());
         tracing::info!(task = %self.task.uid, cluster = %self.task.cluster_id, phase = status.phase.as_str(), "post-check ended");
         StoredTask { status, updated_at: finished, ..self.task }
     }
 
+    /// Writes the outcome, retrying with backoff until the database answers (or the
+    /// service shuts down), then frees the cluster lock.
+    async fn store_outcome(&self, status: &TaskStatus) {
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            match self.store.finish_task(&self.task.project_id, &self.task.uid, status).await {
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::error!(task = %self.task.uid, error = %e, retry_in = ?backoff, "storing the outcome of a check; retrying");
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(backoff) => {}
+                _ = self.cancel.cancelled() => {
+                    tracing::error!(task = %self.task.uid, "shutting down before the outcome of a check could be stored; its lease will lapse");
+                    return;
+                }
+            }
+            backoff = (backoff * 2).min(MAX_FINISH_BACKOFF);
+        }
+        let _ = self
+            .store
+            .unlock_cluster(&self.task.project_id, &self.task.cluster_id, &self.task.uid)
+            .await;
+    }
+
     async fn examine(&self) -> TaskStatus {
+        let deadline = self.deadline;
+        match tokio::time::timeout(deadline + Duration::from_secs(1), self.connect_and_check())
+            .await
+        {
+            Ok(status) => status,
+            Err(_) => TaskStatus::bare(
+                TaskPhase::Error,
+                format!(
+                    "the check did not finish within the service's deadline of {}s",
+                    deadline.as_secs_f64()
+                ),
+            ),
+        }
+    }
+
+    async fn connect_and_check(&self) -> TaskStatus {
         let error = |m: String| TaskStatus::bare(TaskPhase::Error, m);
-        let credentials = match credentials_of(&self.key, &self.cluster) {
-            Ok(c) => c,
-            Err(m) => return error(m),
-        };
-        let client = match credentials.client().await {
-            Ok(c) => c,
-            Err(e) => return error(format!("the cluster could not be reached: {e}")),
-        };
         let baseline = match self.baseline().await {
             Ok(b) => b,
             Err(m) => return error(m),
         };
-        let deadline = self.deadline;
+        let client = match self.connector.connect(&self.cluster).await {
+            Ok(c) => c,
+            Err(e) => return error(format!("the cluster could not be examined: {e}")),
+        };
         let mut request =
-            CheckRequest { baseline, ..CheckRequest::new(self.check.clone(), deadline) };
+            CheckRequest { baseline, ..CheckRequest::new(self.check.clone(), self.deadline) };
         request.policy.synthetic.enabled = self.task.spec.synthetic.unwrap_or(false);
-        match tokio::time::timeout(
-            deadline + Duration::from_secs(1),
-            postcheck_engine::check(client, &request),
-        )
-        .await
-        {
-            Ok(status) => status,
-            Err(_) => error(format!(
-                "the check did not finish within the service's deadline of {}s",
-                deadline.as_secs_f64()
-            )),
-        }
+        postcheck_engine::check(client, &request).await
     }
 }
 
