@@ -15,6 +15,7 @@ use crate::components::{self, APISERVER, CONTROLLER_MANAGER, ETCD, KWOK, SCHEDUL
 use crate::error::TestEnvError;
 use crate::faults::{self, Fault, FaultTarget};
 use crate::pki::{self, PkiFiles};
+use crate::sets::{self, ObjectSet};
 use crate::state::{self, ClusterState, Layout, ProcessRecord};
 use crate::status::{self, ClusterStatus};
 use crate::supervisor::STOP_ORDER;
@@ -274,6 +275,12 @@ impl TestCluster {
     /// through the API.
     pub async fn fault(&self, fault: Fault) -> Result<FaultTarget, TestEnvError> {
         faults::inject(self, fault).await
+    }
+
+    /// Applies a named set of objects (see [`ObjectSet`]) and returns them once each shows
+    /// the state it is there for.
+    pub async fn apply(&self, set: ObjectSet) -> Result<Vec<FaultTarget>, TestEnvError> {
+        sets::apply(self, set).await
     }
 
     /// The processes as recorded (alive? memory?) and the cluster as the API shows it.

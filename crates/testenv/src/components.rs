@@ -148,6 +148,10 @@ pub(crate) fn controller_manager_args(
         "--use-service-account-credentials=true".into(),
         format!("--service-account-private-key-file={}", path(pki.sa_key.clone())),
         format!("--root-ca-file={}", path(pki.ca_cert.clone())),
+        // The CSR signer (kubelet client and serving certificates, as kubeadm configures it):
+        // without these files the controller-manager skips it and no CSR is ever issued.
+        format!("--cluster-signing-cert-file={}", path(pki.ca_cert.clone())),
+        format!("--cluster-signing-key-file={}", path(pki.ca_key.clone())),
         "--cluster-name=postcheck-testcluster".into(),
         // Release the leader Lease on SIGTERM (alpha since 1.36), as the scheduler does, so an
         // upgrade's new controller-manager leads at once instead of after the lease expires.

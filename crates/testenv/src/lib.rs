@@ -15,14 +15,16 @@
 //!   nodes and the starting workloads;
 //! - `cluster`: the [`TestCluster`] front (`up`, `attach`, `down`), over `supervisor` (the
 //!   processes: launch, watch, stop) and `upgrade`;
-//! - `faults/`: the [`Fault`]s, one file per family; `status`: what `status` reports;
+//! - `faults/`: the [`Fault`]s, one file per family; `sets/`: the named [`ObjectSet`]s of
+//!   healthy objects that look like faults (`unusual`); `status`: what `status` reports;
 //! - `populate`: the scale generator of the benchmarks (thousands of nodes and pods);
 //! - `apply` and `wait`: creating objects from manifests, polling with a deadline.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), postcheck_testenv::TestEnvError> {
-//! use postcheck_testenv::{Fault, NodesToMove, TestCluster, UpOptions};
+//! use postcheck_testenv::{Fault, NodesToMove, ObjectSet, TestCluster, UpOptions};
 //! let mut cluster = TestCluster::up(UpOptions { version: "1.36".into(), nodes: 3, state_dir: None }).await?;
+//! cluster.apply(ObjectSet::Unusual).await?; // healthy objects that look like faults
 //! cluster.upgrade("1.37", NodesToMove::All).await?;
 //! cluster.fault(Fault::PodCrashLoop { namespace: None, name: None }).await?;
 //! cluster.down().await?;
@@ -40,6 +42,7 @@ pub mod nodes;
 mod pki;
 mod populate;
 mod process;
+mod sets;
 mod stages;
 mod state;
 mod status;
@@ -53,10 +56,12 @@ pub use cluster::{TestCluster, UpOptions};
 pub use components::Heartbeat;
 pub use error::TestEnvError;
 pub use faults::{
-    FAULT_TAINT_KEY, FAULTS_NAMESPACE, Fault, FaultKind, FaultTarget, LOST_LABEL,
-    WEBHOOK_TARGET_NAMESPACE,
+    CRD_GROUP, DEPRECATED_CLIENT_USER_AGENT, DNS_SERVICE, FAULT_TAINT_KEY, FAULTS_NAMESPACE, Fault,
+    FaultKind, FaultTarget, KUBELET_SKEW_MINORS, LOST_LABEL, WEBHOOK_TARGET_NAMESPACE,
+    cni_missing_nodes, deprecated_metric_line,
 };
 pub use populate::{POPULATE_LABEL, PopulateOptions, PopulateReport, populate};
+pub use sets::{ObjectSet, UNUSUAL_NAMESPACE, UNUSUAL_STORAGE_CLASS, UNUSUAL_WEBHOOK};
 pub use state::{ProcessRecord, default_root};
 pub use status::{ClusterStatus, NodeStatus, ProcessStatus};
 pub use upgrade::NodesToMove;

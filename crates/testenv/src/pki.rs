@@ -17,6 +17,8 @@ use crate::error::TestEnvError;
 pub(crate) struct PkiFiles {
     /// The CA certificate.
     pub ca_cert: PathBuf,
+    /// The CA's private key (the controller-manager's CSR signer signs with it).
+    pub ca_key: PathBuf,
     /// The API server's serving certificate.
     pub apiserver_cert: PathBuf,
     /// Its private key.
@@ -33,6 +35,7 @@ impl PkiFiles {
         let pki = dir.join("pki");
         PkiFiles {
             ca_cert: pki.join("ca.crt"),
+            ca_key: pki.join("ca.key"),
             apiserver_cert: pki.join("apiserver.crt"),
             apiserver_key: pki.join("apiserver.key"),
             sa_key: pki.join("sa.key"),
@@ -65,6 +68,7 @@ pub(crate) fn generate(dir: &Path) -> Result<(PkiFiles, String), TestEnvError> {
         KeyUsagePurpose::DigitalSignature,
     ];
     let ca_cert = ca_params.self_signed(&ca_key).map_err(pki_err("the CA certificate"))?;
+    let ca_key_pem = ca_key.serialize_pem();
     let issuer = Issuer::new(ca_params, ca_key);
 
     let serving_key = KeyPair::generate().map_err(pki_err("the API server key"))?;
@@ -96,6 +100,7 @@ pub(crate) fn generate(dir: &Path) -> Result<(PkiFiles, String), TestEnvError> {
 
     let ca_pem = ca_cert.pem();
     write_private(&files.ca_cert, &ca_pem)?;
+    write_private(&files.ca_key, &ca_key_pem)?;
     write_private(&files.apiserver_cert, &serving_cert.pem())?;
     write_private(&files.apiserver_key, &serving_key.serialize_pem())?;
     write_private(&files.sa_key, &sa_key.serialize_pem())?;

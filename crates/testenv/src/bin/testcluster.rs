@@ -1,12 +1,16 @@
 //! `testcluster`: the test control plane from the command line. `up` leaves the cluster
 //! running in the background (its processes outlive this command) and prints the kubeconfig
-//! path last; `upgrade`, `fault`, `status` and `down` reopen it from its state folder.
+//! path last (`up --unusual` also applies the "healthy but unusual" set); `upgrade`,
+//! `fault`, `apply`, `status`, `populate` and `down` reopen it from its state folder.
+//! `testcluster fault --help` and `testcluster apply --help` describe every fault and set.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use postcheck_testenv::{Fault, FaultKind, NodesToMove, PopulateOptions, TestCluster, UpOptions};
+use postcheck_testenv::{
+    Fault, FaultKind, NodesToMove, ObjectSet, PopulateOptions, TestCluster, UpOptions,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,6 +33,18 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         nodes: usize,
         /// State folder (default: $TMPDIR/postcheck-testcluster/default).
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// Also apply the "healthy but unusual" set (`testcluster apply unusual`).
+        #[arg(long)]
+        unusual: bool,
+    },
+    /// Apply a named set of healthy objects that look like faults; prints each object.
+    Apply {
+        /// Which set (`testcluster apply --help` describes each).
+        #[arg(value_enum)]
+        set: ObjectSet,
+        /// State folder.
         #[arg(long)]
         state: Option<PathBuf>,
     },
@@ -142,7 +158,7 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Up { version, nodes, state } => {
+        Command::Up { version, nodes, state, unusual } => {
             let dir = state_dir(state);
             let started = std::time::Instant::now();
             let cluster = TestCluster::up_detached(UpOptions {
@@ -152,6 +168,13 @@ async fn main() -> anyhow::Result<()> {
             })
             .await
             .with_context(|| format!("starting a cluster in {}", dir.display()))?;
+            if unusual {
+                for object in
+                    cluster.apply(ObjectSet::Unusual).await.context("applying the unusual set")?
+                {
+                    eprintln!("unusual: {object}");
+                }
+            }
             eprintln!(
                 "cluster v{} with {nodes} nodes up in {:.1}s at {} (state {})",
                 cluster.version(),
@@ -188,6 +211,14 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("injecting the fault {name}"))?;
             println!("{name}: {target}");
+        }
+        Command::Apply { set, state } => {
+            let dir = state_dir(state);
+            let cluster = TestCluster::attach(&dir)
+                .with_context(|| format!("opening the cluster in {}", dir.display()))?;
+            for object in cluster.apply(set).await.with_context(|| format!("applying {set:?}"))? {
+                println!("{object}");
+            }
         }
         Command::Status { state } => {
             let dir = state_dir(state);

@@ -13,15 +13,31 @@
 //! - `workloads`: a Deployment without available replicas, a DaemonSet missing a pod;
 //! - `services`: a Service whose pods went away; `storage`: a PVC nothing binds;
 //! - `extensions`: an unavailable APIService, a fail-closed webhook without endpoints;
-//! - `removed_apis`: objects and Helm releases still written on removed APIs.
+//! - `removed_apis`: objects and Helm releases still written on removed APIs;
+//! - `system`: the cluster's own components: DNS scaled to zero, a CNI DaemonSet missing
+//!   pods, the controller-manager stopped;
+//! - `disruption`: a PodDisruptionBudget that allows no disruption;
+//! - `crds`: a CRD storing a version it no longer serves, a client calling a deprecated
+//!   CRD version.
+//!
+//! The faults that block a pre-check on 1.36 targeting 1.37 (issue 13): `pdb-no-disruption`,
+//! `node-kubelet-skew-at-target`, `webhook-no-endpoints`, `crd-stored-version-not-served`,
+//! `deprecated-api-client`.
 
+mod crds;
+mod disruption;
 mod extensions;
 mod nodes;
 mod pods;
 mod removed_apis;
 mod services;
 mod storage;
+mod system;
 mod workloads;
+
+pub use crds::{CRD_GROUP, DEPRECATED_CLIENT_USER_AGENT, deprecated_metric_line};
+pub use nodes::KUBELET_SKEW_MINORS;
+pub use system::{DNS_SERVICE, cni_missing_nodes};
 
 use std::time::Duration;
 
@@ -152,6 +168,53 @@ pub enum Fault {
         /// The release's name (default: `legacy-pdb`).
         name: Option<String>,
     },
+    /// The cluster DNS Deployment scaled to zero replicas: no DNS pod, and the Service
+    /// `kube-dns` (which stays) has no endpoint.
+    DnsScaledToZero {
+        /// The namespace (default: `kube-system`).
+        namespace: Option<String>,
+        /// The DNS Deployment (default: `coredns`).
+        name: Option<String>,
+    },
+    /// A CNI-like DaemonSet (host network, system-node-critical, every Linux node) whose pods
+    /// are gone from a third of its nodes (at least one, from `kwok-node-0`): they were
+    /// deleted and an admission policy refuses their recreation, so the DaemonSet controller
+    /// reports `FailedCreate` and `currentNumberScheduled < desiredNumberScheduled`.
+    CniDaemonSetMissingPods {
+        /// The namespace (default: `kube-system`).
+        namespace: Option<String>,
+        /// The DaemonSet (default: `calico-node`).
+        name: Option<String>,
+    },
+    /// kube-controller-manager stopped (by its pid): nothing reconciles any more, and an
+    /// approved CertificateSigningRequest is never issued. An upgrade starts it again.
+    ControllerManagerStopped,
+    /// The node's kubelet and kube-proxy report `MAJOR.(MINOR-3).0`: within the skew policy
+    /// today, outside it once the control plane moves to the next minor.
+    NodeKubeletSkewAtTarget {
+        /// The node (default: the sixth to last).
+        node: Option<String>,
+    },
+    /// A two-replica Deployment covered by a PodDisruptionBudget `maxUnavailable: 0`:
+    /// `disruptionsAllowed: 0`, evictions refused (a drain blocks).
+    PdbNoDisruption {
+        /// The namespace (default: `faults`).
+        namespace: Option<String>,
+        /// The Deployment's and PDB's name (default: `ledger`).
+        name: Option<String>,
+    },
+    /// A CRD whose `status.storedVersions` holds `v1alpha1`, a version it no longer serves
+    /// (`served: false`); `v1` is the storage version.
+    CrdStoredVersionNotServed {
+        /// The CRD's plural; it is `<plural>.faults.postcheck.dev` (default: `snapshots`).
+        name: Option<String>,
+    },
+    /// A CRD whose `v1beta1` is marked `deprecated: true`, and a client that called it, as
+    /// the API server's `apiserver_requested_deprecated_apis` metric shows.
+    DeprecatedApiClient {
+        /// The CRD's plural; it is `<plural>.faults.postcheck.dev` (default: `widgets`).
+        name: Option<String>,
+    },
 }
 
 /// The name of a fault, as `testcluster fault NAME` takes it (clap's `ValueEnum` parses it and
@@ -192,6 +255,35 @@ pub enum FaultKind {
     RemovedApiLastApplied,
     /// A Helm release Secret whose manifest holds a policy/v1beta1 PodDisruptionBudget.
     HelmReleaseRemovedApi,
+    /// The cluster DNS Deployment (kube-system/coredns) scaled to zero; kube-dns stays.
+    #[value(name = "dns-scaled-to-zero")]
+    DnsScaledToZero,
+    /// A CNI-like DaemonSet (kube-system/calico-node) missing its pods on a third of the nodes.
+    #[value(name = "cni-daemonset-missing-pods")]
+    CniDaemonSetMissingPods,
+    /// kube-controller-manager stopped: nothing reconciles, CSRs are never issued (no target).
+    ControllerManagerStopped,
+    /// A node's kubelet on MINOR-3: within skew now, outside it at the next minor (takes --node).
+    NodeKubeletSkewAtTarget,
+    /// A PodDisruptionBudget maxUnavailable 0 over 2 pods: no disruption allowed.
+    PdbNoDisruption,
+    /// A CRD storing v1alpha1, a version it no longer serves (--name: its plural).
+    CrdStoredVersionNotServed,
+    /// A client calling a CRD version marked deprecated, seen in /metrics (--name: its plural).
+    DeprecatedApiClient,
+}
+
+/// What a fault is aimed at, as `testcluster fault` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Aim {
+    /// `--node`.
+    Node,
+    /// `--namespace` and `--name`.
+    Object,
+    /// `--name` only (a cluster-scoped object).
+    Name,
+    /// Nothing (the control plane itself).
+    Nothing,
 }
 
 impl FaultKind {
@@ -203,14 +295,21 @@ impl FaultKind {
     /// Whether the fault acts on a node (`--node`) rather than creating an object
     /// (`--namespace`, `--name`).
     pub fn takes_node(self) -> bool {
-        matches!(
-            self,
+        self.aim() == Aim::Node
+    }
+
+    fn aim(self) -> Aim {
+        match self {
             FaultKind::NodeNotReady
-                | FaultKind::NodeCordoned
-                | FaultKind::NodeOldKubelet
-                | FaultKind::NodeLostLabel
-                | FaultKind::NodeNewTaint
-        )
+            | FaultKind::NodeCordoned
+            | FaultKind::NodeOldKubelet
+            | FaultKind::NodeLostLabel
+            | FaultKind::NodeNewTaint
+            | FaultKind::NodeKubeletSkewAtTarget => Aim::Node,
+            FaultKind::CrdStoredVersionNotServed | FaultKind::DeprecatedApiClient => Aim::Name,
+            FaultKind::ControllerManagerStopped => Aim::Nothing,
+            _ => Aim::Object,
+        }
     }
 }
 
@@ -275,25 +374,35 @@ impl Fault {
             Fault::WebhookNoEndpoints { .. } => FaultKind::WebhookNoEndpoints,
             Fault::RemovedApiLastApplied { .. } => FaultKind::RemovedApiLastApplied,
             Fault::HelmReleaseRemovedApi { .. } => FaultKind::HelmReleaseRemovedApi,
+            Fault::DnsScaledToZero { .. } => FaultKind::DnsScaledToZero,
+            Fault::CniDaemonSetMissingPods { .. } => FaultKind::CniDaemonSetMissingPods,
+            Fault::ControllerManagerStopped => FaultKind::ControllerManagerStopped,
+            Fault::NodeKubeletSkewAtTarget { .. } => FaultKind::NodeKubeletSkewAtTarget,
+            Fault::PdbNoDisruption { .. } => FaultKind::PdbNoDisruption,
+            Fault::CrdStoredVersionNotServed { .. } => FaultKind::CrdStoredVersionNotServed,
+            Fault::DeprecatedApiClient { .. } => FaultKind::DeprecatedApiClient,
         }
     }
 
-    /// The fault `kind` with its optional target. A node given to an object fault (or a
-    /// namespace or name to a node fault) is refused.
+    /// The fault `kind` with its optional target. A target of the wrong sort (a node given
+    /// to an object fault, a namespace or name to a node fault...) is refused.
     pub fn new(
         kind: FaultKind,
         node: Option<String>,
         namespace: Option<String>,
         name: Option<String>,
     ) -> Result<Fault, TestEnvError> {
-        if kind.takes_node() && (namespace.is_some() || name.is_some()) {
+        let refused = match kind.aim() {
+            Aim::Node => (namespace.is_some() || name.is_some()).then_some("--node"),
+            Aim::Object => node.is_some().then_some("--namespace/--name"),
+            Aim::Name => (node.is_some() || namespace.is_some()).then_some("--name"),
+            Aim::Nothing => {
+                (node.is_some() || namespace.is_some() || name.is_some()).then_some("no target")
+            }
+        };
+        if let Some(takes) = refused {
             return Err(TestEnvError::Invalid(format!(
-                "the fault {kind} takes --node, not --namespace/--name"
-            )));
-        }
-        if !kind.takes_node() && node.is_some() {
-            return Err(TestEnvError::Invalid(format!(
-                "the fault {kind} takes --namespace/--name, not --node"
+                "the fault {kind} takes {takes}, not the target given"
             )));
         }
         Ok(match kind {
@@ -313,6 +422,15 @@ impl Fault {
             FaultKind::WebhookNoEndpoints => Fault::WebhookNoEndpoints { namespace, name },
             FaultKind::RemovedApiLastApplied => Fault::RemovedApiLastApplied { namespace, name },
             FaultKind::HelmReleaseRemovedApi => Fault::HelmReleaseRemovedApi { namespace, name },
+            FaultKind::DnsScaledToZero => Fault::DnsScaledToZero { namespace, name },
+            FaultKind::CniDaemonSetMissingPods => {
+                Fault::CniDaemonSetMissingPods { namespace, name }
+            }
+            FaultKind::ControllerManagerStopped => Fault::ControllerManagerStopped,
+            FaultKind::NodeKubeletSkewAtTarget => Fault::NodeKubeletSkewAtTarget { node },
+            FaultKind::PdbNoDisruption => Fault::PdbNoDisruption { namespace, name },
+            FaultKind::CrdStoredVersionNotServed => Fault::CrdStoredVersionNotServed { name },
+            FaultKind::DeprecatedApiClient => Fault::DeprecatedApiClient { name },
         })
     }
 
@@ -408,6 +526,29 @@ pub(crate) async fn inject(
             let (ns, name) = at(namespace, name, "legacy-pdb");
             removed_apis::helm_release(&ctx, &ns, &name).await
         }
+        Fault::DnsScaledToZero { namespace, name } => {
+            let ns = namespace.unwrap_or_else(|| "kube-system".into());
+            system::dns_scaled_to_zero(&ctx, &ns, &name.unwrap_or_else(|| "coredns".into())).await
+        }
+        Fault::CniDaemonSetMissingPods { namespace, name } => {
+            let ns = namespace.unwrap_or_else(|| "kube-system".into());
+            let name = name.unwrap_or_else(|| "calico-node".into());
+            system::cni_daemonset_missing_pods(&ctx, &ns, &name).await
+        }
+        Fault::ControllerManagerStopped => system::controller_manager_stopped(&ctx).await,
+        Fault::NodeKubeletSkewAtTarget { node } => {
+            nodes::kubelet_skew_at_target(&ctx, &node.unwrap_or_else(|| default_node(5))).await
+        }
+        Fault::PdbNoDisruption { namespace, name } => {
+            let (ns, name) = at(namespace, name, "ledger");
+            disruption::pdb_no_disruption(&ctx, &ns, &name).await
+        }
+        Fault::CrdStoredVersionNotServed { name } => {
+            crds::stored_version_not_served(&ctx, &name.unwrap_or_else(|| "snapshots".into())).await
+        }
+        Fault::DeprecatedApiClient { name } => {
+            crds::deprecated_api_client(&ctx, &name.unwrap_or_else(|| "widgets".into())).await
+        }
     }
 }
 
@@ -446,16 +587,16 @@ mod tests {
     #[test]
     fn every_fault_name_round_trips_through_parse() {
         for kind in FaultKind::value_variants() {
-            let (node, object) = if kind.takes_node() {
-                (Some("n1".to_string()), None)
-            } else {
-                (None, Some("o".to_string()))
+            let (node, object) = match kind.aim() {
+                Aim::Node => (Some("n1".to_string()), None),
+                Aim::Object | Aim::Name => (None, Some("o".to_string())),
+                Aim::Nothing => (None, None),
             };
             let fault = Fault::parse(&kind.name(), node, None, object).unwrap();
             assert_eq!(fault.kind(), *kind);
             assert_eq!(fault.name(), kind.name());
         }
-        assert_eq!(FaultKind::value_variants().len(), 16);
+        assert_eq!(FaultKind::value_variants().len(), 23);
     }
 
     #[test]
@@ -474,5 +615,7 @@ mod tests {
         assert!(Fault::parse("node-cordoned", None, Some("ns".into()), None).is_err());
         assert!(Fault::parse("pvc-pending", Some("n".into()), None, None).is_err());
         assert!(Fault::parse("no-such-fault", None, None, None).is_err());
+        assert!(Fault::parse("controller-manager-stopped", None, None, Some("x".into())).is_err());
+        assert!(Fault::parse("deprecated-api-client", None, Some("ns".into()), None).is_err());
     }
 }

@@ -1,6 +1,10 @@
 //! Node faults, each acting on an existing kwok node as a real node would go wrong: its
-//! kubelet stops heartbeating, it is cordoned, its kubelet stays on an old version, it loses
-//! a label, it gains a taint.
+//! kubelet stops heartbeating, it is cordoned, its kubelet stays on an old version (one
+//! upgrade behind, or so far behind that the next minor would leave it outside the skew
+//! policy), it loses a label, it gains a taint.
+//!
+//! kwok's node-initialize stage writes each `nodeInfo` field only where it is empty
+//! (`or .status.nodeInfo.kubeletVersion kwok-VERSION`), so a version set here stays.
 
 use std::time::Duration;
 
@@ -87,6 +91,22 @@ pub(super) async fn cordoned(ctx: &Ctx<'_>, node: &str) -> Result<FaultTarget, T
 pub(super) async fn old_kubelet(ctx: &Ctx<'_>, node: &str) -> Result<FaultTarget, TestEnvError> {
     let old = previous_version(ctx.cluster)?;
     report_version(ctx, node, &old).await
+}
+
+/// How many minors a kubelet (and kube-proxy) may trail the API server: the upstream
+/// version-skew policy since 1.28.
+pub const KUBELET_SKEW_MINORS: u32 = 3;
+
+/// The node's kubelet and kube-proxy report `MAJOR.(MINOR-3).0`: the oldest the skew policy
+/// allows today, outside it once the control plane moves to the next minor (the target of a
+/// pre-check): on 1.36, v1.33.0, which 1.37 no longer supports.
+pub(super) async fn kubelet_skew_at_target(
+    ctx: &Ctx<'_>,
+    node: &str,
+) -> Result<FaultTarget, TestEnvError> {
+    let (major, minor, _) = crate::binaries::parse_version(&ctx.cluster.version())?;
+    let oldest = format!("{major}.{}.0", minor.saturating_sub(KUBELET_SKEW_MINORS));
+    report_version(ctx, node, &oldest).await
 }
 
 /// Sets the kubelet and kube-proxy versions the node reports and waits until they read back
