@@ -20,7 +20,7 @@ use postcheck_store::Store;
 
 /// Where the service keeps its data: shared by `serve` and the admin commands.
 #[derive(Debug, Clone, clap::Args)]
-pub struct DatabaseArgs {
+pub(crate) struct DatabaseArgs {
     /// `sqlite:PATH` or `postgres://...` (default: SQLite under the XDG data folder).
     #[arg(long, env = "POSTCHECK_DATABASE_URL")]
     database_url: Option<String>,
@@ -32,12 +32,12 @@ pub struct DatabaseArgs {
 
 impl DatabaseArgs {
     /// The database URL to open.
-    pub fn database_url(&self) -> String {
+    pub(crate) fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(postcheck_server::config::default_database_url)
     }
 
     /// Where the key comes from.
-    pub fn key_source(&self) -> KeySource {
+    pub(crate) fn key_source(&self) -> KeySource {
         postcheck_server::config::key_source(
             std::env::var("POSTCHECK_KEY").ok(),
             self.key_file.clone(),
@@ -63,7 +63,7 @@ impl DatabaseArgs {
 
 /// The endpoint policy's exceptions: shared by `serve` and `cluster add`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct EndpointArgs {
+pub(crate) struct EndpointArgs {
     /// Allow API servers in this range or at this host name although the default policy
     /// refuses it (loopback, link-local, cloud metadata). Repeatable; the variable takes a
     /// comma-separated list.
@@ -78,14 +78,14 @@ pub struct EndpointArgs {
 
 impl EndpointArgs {
     /// The rules given.
-    pub fn rules(&self) -> Vec<AllowRule> {
+    pub(crate) fn rules(&self) -> Vec<AllowRule> {
         self.allow_endpoint.clone()
     }
 }
 
 /// `postcheck cluster ...`
 #[derive(Debug, clap::Subcommand)]
-pub enum ClusterCommand {
+pub(crate) enum ClusterCommand {
     /// Register a cluster a project may check, from a kubeconfig.
     Add {
         /// The project (32 lowercase hex characters).
@@ -135,7 +135,7 @@ pub enum ClusterCommand {
 
 /// `postcheck token ...`
 #[derive(Debug, clap::Subcommand)]
-pub enum TokenCommand {
+pub(crate) enum TokenCommand {
     /// Create an API token (X-Auth-Token) for a project; printed once.
     Create {
         /// The project.
@@ -148,7 +148,7 @@ pub enum TokenCommand {
 
 /// `postcheck access-key ...`
 #[derive(Debug, clap::Subcommand)]
-pub enum AccessKeyCommand {
+pub(crate) enum AccessKeyCommand {
     /// Create an AK/SK pair for a project; the SK is printed once.
     Create {
         /// The project.
@@ -167,7 +167,7 @@ fn project(text: &str) -> anyhow::Result<ProjectId> {
 }
 
 /// Runs a `cluster` subcommand.
-pub async fn cluster(cmd: ClusterCommand) -> anyhow::Result<ExitCode> {
+pub(crate) async fn cluster(cmd: ClusterCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ClusterCommand::Add {
             project: p,
@@ -234,7 +234,7 @@ pub async fn cluster(cmd: ClusterCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// Runs a `token` subcommand.
-pub async fn token(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
+pub(crate) async fn token(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
     let TokenCommand::Create { project: p, database } = cmd;
     let project = project(&p)?;
     let (store, _) = database.open().await?;
@@ -245,7 +245,7 @@ pub async fn token(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// Runs an `access-key` subcommand.
-pub async fn access_key(cmd: AccessKeyCommand) -> anyhow::Result<ExitCode> {
+pub(crate) async fn access_key(cmd: AccessKeyCommand) -> anyhow::Result<ExitCode> {
     let AccessKeyCommand::Create { project: p, output, database } = cmd;
     let project = project(&p)?;
     if output != "text" && output != "json" {

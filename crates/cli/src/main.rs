@@ -14,13 +14,10 @@
 //! Exit codes a pipeline can use: 0 Success, 1 Failed, 2 Error (and 2 for usage errors,
 //! as clap does).
 
-// admin and serve are being rewritten elsewhere (their `pub` items are crate-wide).
-#[allow(unreachable_pub)]
 mod admin;
 mod check;
 mod output;
 mod report;
-#[allow(unreachable_pub)]
 mod serve;
 
 use std::process::ExitCode;

@@ -17,7 +17,7 @@ use crate::output::{self, Format, Style};
 
 /// What `report` renders a document as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum ReportFormat {
+pub(crate) enum ReportFormat {
     /// The verdict line and item table of `postcheck check` (the default).
     #[default]
     Table,
@@ -39,7 +39,7 @@ impl From<ReportFormat> for Format {
 
 /// Arguments of `postcheck report`.
 #[derive(Debug, clap::Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// The task document: JSON, or YAML (`-o yaml`); `-` reads standard input.
     #[arg(value_name = "FILE")]
     file: PathBuf,
@@ -49,7 +49,7 @@ pub struct ReportArgs {
 }
 
 /// `postcheck report`.
-pub fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let name = if args.file == Path::new("-") {
         "standard input".to_owned()
     } else {

@@ -17,7 +17,7 @@ use crate::admin::{DatabaseArgs, EndpointArgs};
 
 /// Arguments of `postcheck serve`.
 #[derive(Debug, clap::Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, env = "POSTCHECK_LISTEN", default_value = DEFAULT_LISTEN)]
     listen: SocketAddr,
@@ -94,7 +94,7 @@ enum LogFormat {
 }
 
 /// Runs the service until SIGTERM or Ctrl-C.
-pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logs(args.log_format);
     let config = ServerConfig {
         listen: args.listen,
