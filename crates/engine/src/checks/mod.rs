@@ -144,7 +144,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             group: MasterCheck,
             kind: Exception,
             level: Fatal,
-            description: "The API server's version equals the target (major.minor.patch; a vX.Y target matches any patch; CCE's -rN revision is ignored) and is no longer the source version.",
+            description: "The API server's version equals the target (major.minor.patch; a vX.Y target matches any patch; CCE's -rN revision compared when the API server shows one) and is no longer the source version (within one minor, the cluster must have left the source patch and revision).",
             needs: &[Source::Version],
             uses_baseline: false,
             run: cluster::cluster_version,
