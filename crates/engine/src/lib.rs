@@ -51,12 +51,8 @@ pub use policy::{
     Tolerances,
 };
 pub use request::{CheckRequest, CheckSpec};
-pub use snapshot::{
-    ApiService, ApiUse, Claim, Condition, Container, FailedNode, Gathered, HealthCheck,
-    HelmRelease, Lease, ManagedEntry, ManifestObject, Node, Owner, Pod, RemovedApiUses,
-    SNAPSHOT_VERSION, ServiceEndpoints, ServiceRef, Snapshot, Source, SyntheticOutcome, Taint,
-    Unavailable, WarningEvent, Webhook, Workload,
-};
+// Every compact type of the Snapshot (a new source's type comes with its row).
+pub use snapshot::*;
 /// The builders under the name the service's tests know them by.
 #[cfg(feature = "test-util")]
 pub use testing as fixture;

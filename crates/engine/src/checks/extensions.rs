@@ -5,11 +5,14 @@
 //! collector and namespace deletion stall); a `failurePolicy: Fail` admission webhook, or a
 //! CRD conversion webhook, whose Service has no ready endpoint rejects every request it
 //! intercepts. With a baseline, an extension already broken before is only a Warning.
+//! `crd-versions`: a CRD version its objects are still stored in but that is no longer
+//! served must be migrated away from before a later upgrade can drop it.
 
 use postcheck_model::Evidence;
 
 use super::grading::{Graded, already};
 use super::{CheckContext, Finding};
+use crate::policy::Subject;
 use crate::snapshot::Snapshot;
 use crate::snapshot::{ServiceRef, Webhook};
 
@@ -80,13 +83,43 @@ pub(super) fn webhooks(ctx: &CheckContext) -> Finding {
     )
 }
 
+/// `crd-versions`: every version a CRD's objects are stored in (`status.storedVersions`)
+/// is still served.
+pub(super) fn crd_versions(ctx: &CheckContext) -> Finding {
+    let mut evidence = Vec::new();
+    for crd in ctx.snapshot.crd_list() {
+        if ctx.policy.excludes(&Subject { namespace: None, name: &crd.name, labels: None }) {
+            continue;
+        }
+        let unserved: Vec<&str> =
+            crd.stored.iter().filter(|v| !crd.served.contains(v)).map(String::as_str).collect();
+        if !unserved.is_empty() {
+            let served =
+                if crd.served.is_empty() { "none".to_owned() } else { crd.served.join(", ") };
+            evidence.push(Evidence::cluster(
+                "CustomResourceDefinition",
+                &crd.name,
+                format!(
+                    "stored version(s) {} no longer served (served: {served}); migrate the stored objects to a served version and drop the old one from status.storedVersions",
+                    unserved.join(", ")
+                ),
+            ));
+        }
+    }
+    Finding::from_evidence(
+        evidence,
+        format!("every stored version of {} CRD(s) is served", ctx.snapshot.crd_list().len()),
+        |n| format!("{n} CRD(s) have objects stored in a version no longer served"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use postcheck_model::{ItemPhase, Level};
 
     use crate::checks::testing::*;
     use crate::policy::Policy;
-    use crate::snapshot::Snapshot;
+    use crate::snapshot::{CrdVersions, Gathered, Snapshot, Source};
 
     #[test]
     fn an_unavailable_apiservice_is_named_with_its_reason() {
@@ -174,6 +207,50 @@ mod tests {
         assert_eq!(
             run("webhooks", &working, None, &target("v1.37"), &Policy::default()).phase,
             ItemPhase::Success
+        );
+    }
+
+    fn crd(name: &str, served: &[&str], stored: &[&str]) -> CrdVersions {
+        let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
+        CrdVersions { name: name.into(), served: owned(served), stored: owned(stored) }
+    }
+
+    fn with(crds: Vec<CrdVersions>) -> Snapshot {
+        let mut s = Snapshot::test();
+        s.crd_versions = Gathered::Ok(crds);
+        s
+    }
+
+    #[test]
+    fn a_stored_version_no_longer_served_is_named() {
+        let ok = with(vec![crd("widgets.example.com", &["v1alpha1", "v1"], &["v1alpha1", "v1"])]);
+        assert_eq!(
+            run("crd-versions", &ok, None, &target("v1.37"), &Policy::default()).phase,
+            ItemPhase::Success
+        );
+        let stale = with(vec![
+            crd("widgets.example.com", &["v1"], &["v1alpha1", "v1"]),
+            crd("gadgets.example.com", &["v1"], &["v1"]),
+        ]);
+        let item = run("crd-versions", &stale, None, &target("v1.37"), &Policy::default());
+        assert_eq!((item.phase, item.level), (ItemPhase::Failed, Level::Warning));
+        assert_eq!(named(&item), ["widgets.example.com"]);
+        assert!(item.evidence[0].reason.contains("v1alpha1 no longer served"), "{item:?}");
+    }
+
+    #[test]
+    fn an_excluded_crd_is_not_judged_and_an_unreadable_list_is_could_not_run() {
+        let stale = with(vec![crd("widgets.example.com", &["v1"], &["v1alpha1"])]);
+        let mut policy = Policy::default();
+        policy.exclude.names = vec!["widgets.*".into()];
+        assert_eq!(
+            run("crd-versions", &stale, None, &target("v1.37"), &policy).phase,
+            ItemPhase::Success
+        );
+        let forbidden = Snapshot::test().unavailable(Source::CrdVersions, 403, "forbidden");
+        assert_eq!(
+            run("crd-versions", &forbidden, None, &target("v1.37"), &Policy::default()).phase,
+            ItemPhase::Error
         );
     }
 }

@@ -13,7 +13,7 @@
 //! - [`workloads`], [`pods`], [`services`], [`storage`]: `workloads`, `pod-health`,
 //!   `service-endpoints`, `pvc-bound`; a regression since the baseline is Fatal, what was
 //!   already broken is a Warning ([`grading`]).
-//! - [`extensions`]: `apiservices`, `webhooks`. [`removed_apis`]: `removed-apis`.
+//! - [`extensions`]: `apiservices`, `webhooks`, `crd-versions`. [`removed_apis`]: `removed-apis`.
 //!   [`events`]: `events` (never Fatal).
 
 mod cluster;
@@ -298,6 +298,16 @@ pub fn catalogue() -> &'static [CheckDef] {
             needs: &[Source::Webhooks, Source::Services],
             uses_baseline: false,
             run: extensions::webhooks,
+        },
+        CheckDef {
+            name: "crd-versions",
+            group: ItemGroup::AddonCheck,
+            kind: ItemKind::Risk,
+            level: Level::Warning,
+            description: "Every version a CustomResourceDefinition's objects are stored in (status.storedVersions) is still served; one that is not must be migrated away from before an upgrade of the CRD can drop it.",
+            needs: &[Source::CrdVersions],
+            uses_baseline: false,
+            run: extensions::crd_versions,
         },
         CheckDef {
             name: "removed-apis",

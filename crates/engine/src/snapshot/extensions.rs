@@ -1,5 +1,5 @@
-//! The compact API extensions: APIServices, and the admission and CRD conversion webhooks
-//! that call Services.
+//! The compact API extensions: APIServices, the admission and CRD conversion webhooks that
+//! call Services, and CRDs' served and stored versions.
 
 use serde::{Deserialize, Serialize};
 
@@ -39,7 +39,26 @@ pub struct Webhook {
     pub service: ServiceRef,
 }
 
+/// A CustomResourceDefinition's versions: which are served, which its objects are stored in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CrdVersions {
+    /// `metadata.name` (`widgets.example.com`).
+    pub name: String,
+    /// The versions of `spec.versions` with `served: true`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub served: Vec<String>,
+    /// `status.storedVersions`: every version objects may still be stored in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stored: Vec<String>,
+}
+
 impl Snapshot {
+    /// The CRDs' versions, or none when not gathered.
+    pub fn crd_list(&self) -> &[CrdVersions] {
+        self.crd_versions.ok().map_or(&[], Vec::as_slice)
+    }
+
     /// The APIServices, or none when not gathered.
     pub fn api_service_list(&self) -> &[ApiService] {
         self.api_services.ok().map_or(&[], Vec::as_slice)

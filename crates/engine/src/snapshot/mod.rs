@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 pub use control_plane::{HealthCheck, Lease};
 pub use events::WarningEvent;
-pub use extensions::{ApiService, Webhook};
+pub use extensions::{ApiService, CrdVersions, Webhook};
 pub use nodes::{Condition, Node, Taint};
 pub use pods::{Container, Owner, Pod};
 pub use removed_apis::{ApiUse, HelmRelease, ManagedEntry, ManifestObject, RemovedApiUses};
@@ -86,6 +86,9 @@ macro_rules! source_table {
                     "removed-apis", "the objects and Helm releases checked for removed APIs";
                 /// Warning events, all namespaces.
                 Events events events: Vec<WarningEvent> = "events", "the Warning events";
+                /// CustomResourceDefinitions' served and stored versions.
+                CrdVersions crd_versions crd_versions: Vec<CrdVersions> =
+                    "crd-versions", "the CustomResourceDefinitions' versions";
             }
             actions {
                 /// The synthetic pod's run: an action, opt-in, so not in [`Source::ALL`].
