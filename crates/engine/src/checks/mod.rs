@@ -17,6 +17,7 @@
 //!   [`events`]: `events` (never Fatal).
 
 mod cluster;
+mod components;
 mod events;
 mod extensions;
 mod grading;
@@ -224,7 +225,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             group: ItemGroup::AddonCheck,
             kind: Exception,
             level: Fatal,
-            description: "kube-system and system-*-critical pods are Running and Ready (CoreDNS, kube-proxy, the CNI when installed); pods on not-Ready nodes are left to node-ready.",
+            description: "kube-system and system-*-critical pods are Running and Ready; pods on not-Ready nodes are left to node-ready. The components (CoreDNS/kube-dns, kube-proxy, the CNI's DaemonSets, metrics-server, CCE's everest and autoscaler) are judged by workload and Service: not installed only when neither exists; fewer ready replicas than desired, scaled to zero while the Service remains, or a kube-system Service with a selector and no ready endpoint (the cluster DNS Service among them, with or without a baseline) fail.",
             needs: &[Source::Nodes, Source::Pods],
             uses_baseline: false,
             run: system_pods::system_pods,
