@@ -276,7 +276,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             kind: Exception,
             level: Fatal,
             description: "PersistentVolumeClaims are Bound; one not Bound in the baseline either is a Warning.",
-            needs: &[Source::Claims],
+            needs: &[Source::Claims, Source::StorageClasses],
             uses_baseline: false,
             run: storage::pvc_bound,
         },

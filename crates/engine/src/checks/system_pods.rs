@@ -101,7 +101,10 @@ pub(super) fn system_pods(ctx: &CheckContext) -> Finding {
     for pod in
         snapshot.pod_list().iter().filter(|p| is_system_pod(p) && !ctx.policy.excludes_pod(p))
     {
+        let finished_job =
+            pod.phase == "Failed" && pod.owner.as_ref().is_some_and(|o| o.kind == "Job");
         if pod.phase == "Succeeded"
+            || finished_job
             || (pod.namespace == "kube-system" && label_is(pod, "component", &CONTROL_PLANE))
         {
             continue;
@@ -358,6 +361,11 @@ mod tests {
         )));
         // Succeeded pods and pods of completed Jobs.
         item_ok(healthy().pod(PodFixture::running("kube-system", "cleanup-job-x").succeeded()));
+        let mut retried =
+            PodFixture::running("kube-system", "cleanup-job-y").owned_by("Job", "cleanup");
+        retried.0.phase = "Failed".into();
+        retried.0.ready = false;
+        item_ok(healthy().pod(retried));
         // A selector-less Service with manually managed EndpointSlices (and none ready).
         let mut s = healthy().service("kube-system", "manual", 0);
         if let crate::snapshot::Gathered::Ok(list) = &mut s.services {
