@@ -11,7 +11,7 @@ use crate::error::TestEnvError;
 
 /// Creates a namespaced object described by `manifest` (its namespace taken from the
 /// manifest), unless it exists.
-pub async fn create_namespaced<K>(
+pub(crate) async fn create_namespaced<K>(
     client: &kube::Client,
     manifest: serde_json::Value,
 ) -> Result<K, TestEnvError>
@@ -29,7 +29,7 @@ where
 }
 
 /// Creates a cluster-scoped object described by `manifest`, unless it exists.
-pub async fn create_cluster<K>(
+pub(crate) async fn create_cluster<K>(
     client: &kube::Client,
     manifest: serde_json::Value,
 ) -> Result<K, TestEnvError>

@@ -22,7 +22,7 @@ pub fn binaries_dir() -> PathBuf {
 
 /// A Kubernetes release found in the cache.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Release {
+pub(crate) struct Release {
     /// Full version without the `v`, e.g. `1.36.3`.
     pub version: String,
     /// The folder holding kube-apiserver, kube-controller-manager, kube-scheduler, kubectl.
@@ -31,13 +31,13 @@ pub struct Release {
 
 impl Release {
     /// The path of one component of this release.
-    pub fn binary(&self, name: &str) -> PathBuf {
+    pub(crate) fn binary(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
 }
 
 /// Parses `1.36` or `1.36.3` (an optional leading `v` is accepted) into its numbers.
-pub fn parse_version(version: &str) -> Result<(u32, u32, Option<u32>), TestEnvError> {
+pub(crate) fn parse_version(version: &str) -> Result<(u32, u32, Option<u32>), TestEnvError> {
     let bad = || TestEnvError::BadVersion(version.to_string());
     let trimmed = version.trim().trim_start_matches('v');
     let parts: Vec<&str> = trimmed.split('.').collect();
@@ -50,7 +50,7 @@ pub fn parse_version(version: &str) -> Result<(u32, u32, Option<u32>), TestEnvEr
 }
 
 /// Finds the complete cached release for `1.36` (the highest patch present) or `1.36.3`.
-pub fn find_release(version: &str) -> Result<Release, TestEnvError> {
+pub(crate) fn find_release(version: &str) -> Result<Release, TestEnvError> {
     let (major, minor, patch) = parse_version(version)?;
     let dir = binaries_dir();
     let missing = |reason: String| TestEnvError::MissingBinaries {
@@ -105,12 +105,12 @@ fn complete_dir(name: &str, what: &str) -> Result<PathBuf, TestEnvError> {
 }
 
 /// The cached etcd binary.
-pub fn etcd() -> Result<PathBuf, TestEnvError> {
+pub(crate) fn etcd() -> Result<PathBuf, TestEnvError> {
     Ok(complete_dir(&format!("etcd-v{ETCD_VERSION}"), "etcd")?.join("etcd"))
 }
 
 /// The cached kwok folder (the `kwok` binary and its `stage/` YAMLs).
-pub fn kwok_dir() -> Result<PathBuf, TestEnvError> {
+pub(crate) fn kwok_dir() -> Result<PathBuf, TestEnvError> {
     complete_dir(&format!("kwok-v{KWOK_VERSION}"), "kwok")
 }
 

@@ -4,23 +4,22 @@
 
 use std::path::PathBuf;
 
-use crate::binaries::Release;
 use crate::pki::PkiFiles;
 use crate::state::{Layout, Ports};
 
 /// etcd's component name.
-pub const ETCD: &str = "etcd";
+pub(crate) const ETCD: &str = "etcd";
 /// kube-apiserver's component name.
-pub const APISERVER: &str = "kube-apiserver";
+pub(crate) const APISERVER: &str = "kube-apiserver";
 /// kube-controller-manager's component name.
-pub const CONTROLLER_MANAGER: &str = "kube-controller-manager";
+pub(crate) const CONTROLLER_MANAGER: &str = "kube-controller-manager";
 /// kube-scheduler's component name.
-pub const SCHEDULER: &str = "kube-scheduler";
+pub(crate) const SCHEDULER: &str = "kube-scheduler";
 /// kwok's component name.
-pub const KWOK: &str = "kwok";
+pub(crate) const KWOK: &str = "kwok";
 
 /// The Kubernetes user each component authenticates as (static tokens), with its groups.
-pub fn identity(component: &str) -> (&'static str, &'static str) {
+pub(crate) fn identity(component: &str) -> (&'static str, &'static str) {
     match component {
         CONTROLLER_MANAGER => ("system:kube-controller-manager", ""),
         SCHEDULER => ("system:kube-scheduler", ""),
@@ -31,7 +30,7 @@ pub fn identity(component: &str) -> (&'static str, &'static str) {
 }
 
 /// The annotation kwok selects its nodes by (`--manage-nodes-with-annotation-selector`).
-pub const KWOK_NODE_ANNOTATION: (&str, &str) = ("kwok.x-k8s.io/node", "fake");
+pub(crate) const KWOK_NODE_ANNOTATION: (&str, &str) = ("kwok.x-k8s.io/node", "fake");
 
 /// How the kwok "kubelets" heartbeat and how long the node-lifecycle controller waits for a
 /// heartbeat before it marks a node's Ready condition Unknown.
@@ -80,7 +79,7 @@ fn path(p: PathBuf) -> String {
 }
 
 /// etcd's arguments.
-pub fn etcd_args(layout: &Layout, ports: &Ports) -> Vec<String> {
+pub(crate) fn etcd_args(layout: &Layout, ports: &Ports) -> Vec<String> {
     let client = format!("http://127.0.0.1:{}", ports.etcd_client);
     let peer = format!("http://127.0.0.1:{}", ports.etcd_peer);
     vec![
@@ -100,7 +99,7 @@ pub fn etcd_args(layout: &Layout, ports: &Ports) -> Vec<String> {
 }
 
 /// kube-apiserver's arguments.
-pub fn apiserver_args(layout: &Layout, ports: &Ports, pki: &PkiFiles) -> Vec<String> {
+pub(crate) fn apiserver_args(layout: &Layout, ports: &Ports, pki: &PkiFiles) -> Vec<String> {
     vec![
         format!("--etcd-servers=http://127.0.0.1:{}", ports.etcd_client),
         "--bind-address=127.0.0.1".into(),
@@ -131,7 +130,7 @@ pub fn apiserver_args(layout: &Layout, ports: &Ports, pki: &PkiFiles) -> Vec<Str
 }
 
 /// kube-controller-manager's arguments.
-pub fn controller_manager_args(
+pub(crate) fn controller_manager_args(
     layout: &Layout,
     ports: &Ports,
     pki: &PkiFiles,
@@ -149,6 +148,10 @@ pub fn controller_manager_args(
         "--use-service-account-credentials=true".into(),
         format!("--service-account-private-key-file={}", path(pki.sa_key.clone())),
         format!("--root-ca-file={}", path(pki.ca_cert.clone())),
+        // The CSR signer (kubelet client and serving certificates, as kubeadm configures it):
+        // without these files the controller-manager skips it and no CSR is ever issued.
+        format!("--cluster-signing-cert-file={}", path(pki.ca_cert.clone())),
+        format!("--cluster-signing-key-file={}", path(pki.ca_key.clone())),
         "--cluster-name=postcheck-testcluster".into(),
         // Release the leader Lease on SIGTERM (alpha since 1.36), as the scheduler does, so an
         // upgrade's new controller-manager leads at once instead of after the lease expires.
@@ -170,7 +173,7 @@ pub fn controller_manager_args(
 }
 
 /// kube-scheduler's arguments.
-pub fn scheduler_args(layout: &Layout, ports: &Ports) -> Vec<String> {
+pub(crate) fn scheduler_args(layout: &Layout, ports: &Ports) -> Vec<String> {
     let kubeconfig = path(layout.kubeconfig(SCHEDULER));
     let mut args = vec![
         format!("--kubeconfig={kubeconfig}"),
@@ -190,7 +193,7 @@ pub fn scheduler_args(layout: &Layout, ports: &Ports) -> Vec<String> {
 
 /// kwok's arguments: it manages only the nodes annotated `kwok.x-k8s.io/node=fake`, with the
 /// stage files given.
-pub fn kwok_args(
+pub(crate) fn kwok_args(
     layout: &Layout,
     ports: &Ports,
     stage_files: &[PathBuf],
@@ -209,9 +212,4 @@ pub fn kwok_args(
     ];
     args.extend(stage_files.iter().map(|f| format!("--config={}", f.display())));
     args
-}
-
-/// The binary of a control-plane component of `release`.
-pub fn release_binary(release: &Release, component: &str) -> PathBuf {
-    release.binary(component)
 }

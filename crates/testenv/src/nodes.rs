@@ -3,6 +3,8 @@
 //! heartbeats and Ready condition; and the node side of an upgrade, which moves their
 //! `nodeInfo` versions.
 
+use std::time::Duration;
+
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Node;
 use kube::Api;
@@ -11,6 +13,7 @@ use serde_json::json;
 
 use crate::components::KWOK_NODE_ANNOTATION;
 use crate::error::TestEnvError;
+use crate::wait::Waiter;
 
 /// The name of the `index`th kwok node.
 pub fn node_name(index: usize) -> String {
@@ -177,4 +180,38 @@ pub fn condition_status(node: &Node, kind: &str) -> Option<String> {
 /// The kubelet version a node reports (`v1.36.3`).
 pub fn kubelet_version(node: &Node) -> Option<String> {
     node.status.as_ref()?.node_info.as_ref().map(|i| i.kubelet_version.clone())
+}
+
+/// Waits until the first `count` nodes report kubelet `version`.
+pub(crate) async fn wait_versions(
+    client: &kube::Client,
+    version: &str,
+    count: usize,
+    timeout: Duration,
+) -> Result<(), TestEnvError> {
+    let want = format!("v{version}");
+    let waiter = Waiter::new(
+        format!("{count} nodes to report kubelet {want}"),
+        timeout,
+        Duration::from_millis(500),
+    );
+    loop {
+        let listed = list(client).await?;
+        let wrong: Vec<String> = listed
+            .iter()
+            .take(count)
+            .filter(|n| kubelet_version(n).as_deref() != Some(want.as_str()))
+            .map(|n| {
+                format!(
+                    "{} has {:?}",
+                    n.metadata.name.clone().unwrap_or_default(),
+                    kubelet_version(n)
+                )
+            })
+            .collect();
+        if wrong.is_empty() && listed.len() >= count {
+            return Ok(());
+        }
+        waiter.tick(wrong.join(", ")).await?;
+    }
 }

@@ -14,9 +14,11 @@ use crate::error::TestEnvError;
 
 /// The files of a cluster's PKI, all PEM, inside the state folder.
 #[derive(Debug, Clone)]
-pub struct PkiFiles {
+pub(crate) struct PkiFiles {
     /// The CA certificate.
     pub ca_cert: PathBuf,
+    /// The CA's private key (the controller-manager's CSR signer signs with it).
+    pub ca_key: PathBuf,
     /// The API server's serving certificate.
     pub apiserver_cert: PathBuf,
     /// Its private key.
@@ -29,10 +31,11 @@ pub struct PkiFiles {
 
 impl PkiFiles {
     /// Where the PKI lives under a state folder.
-    pub fn under(dir: &Path) -> PkiFiles {
+    pub(crate) fn under(dir: &Path) -> PkiFiles {
         let pki = dir.join("pki");
         PkiFiles {
             ca_cert: pki.join("ca.crt"),
+            ca_key: pki.join("ca.key"),
             apiserver_cert: pki.join("apiserver.crt"),
             apiserver_key: pki.join("apiserver.key"),
             sa_key: pki.join("sa.key"),
@@ -47,7 +50,7 @@ fn pki_err(what: &'static str) -> impl FnOnce(rcgen::Error) -> TestEnvError {
 
 /// Generates the CA, the serving certificate and the service-account keys into `dir/pki`,
 /// returning the file paths and the CA's PEM.
-pub fn generate(dir: &Path) -> Result<(PkiFiles, String), TestEnvError> {
+pub(crate) fn generate(dir: &Path) -> Result<(PkiFiles, String), TestEnvError> {
     let files = PkiFiles::under(dir);
     let pki_dir = files.ca_cert.parent().expect("pki folder").to_path_buf();
     std::fs::create_dir_all(&pki_dir).map_err(TestEnvError::io("creating", &pki_dir))?;
@@ -65,6 +68,7 @@ pub fn generate(dir: &Path) -> Result<(PkiFiles, String), TestEnvError> {
         KeyUsagePurpose::DigitalSignature,
     ];
     let ca_cert = ca_params.self_signed(&ca_key).map_err(pki_err("the CA certificate"))?;
+    let ca_key_pem = ca_key.serialize_pem();
     let issuer = Issuer::new(ca_params, ca_key);
 
     let serving_key = KeyPair::generate().map_err(pki_err("the API server key"))?;
@@ -96,6 +100,7 @@ pub fn generate(dir: &Path) -> Result<(PkiFiles, String), TestEnvError> {
 
     let ca_pem = ca_cert.pem();
     write_private(&files.ca_cert, &ca_pem)?;
+    write_private(&files.ca_key, &ca_key_pem)?;
     write_private(&files.apiserver_cert, &serving_cert.pem())?;
     write_private(&files.apiserver_key, &serving_key.serialize_pem())?;
     write_private(&files.sa_key, &sa_key.serialize_pem())?;

@@ -86,7 +86,7 @@ pub struct PopulateReport {
 
 /// One Deployment of the plan: where it lives and how many pods it has.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Workload {
+pub(crate) struct Workload {
     /// Its namespace.
     pub namespace: String,
     /// The Deployment's name.
@@ -101,14 +101,14 @@ pub struct Workload {
 
 impl Workload {
     /// The ReplicaSet's name, `<deployment>-<hash>`, as the Deployment controller names it.
-    pub fn replica_set(&self) -> String {
+    pub(crate) fn replica_set(&self) -> String {
         format!("{}-{}", self.name, self.hash)
     }
 }
 
 /// Spreads `pods` over `deployments` Deployments in `namespaces` namespaces; the first
 /// `pods % deployments` get one pod more. Every third Deployment runs three containers.
-pub fn plan(pods: usize, deployments: usize, namespaces: usize) -> Vec<Workload> {
+pub(crate) fn plan(pods: usize, deployments: usize, namespaces: usize) -> Vec<Workload> {
     let deployments = deployments.max(1);
     let namespaces = namespaces.max(1);
     (0..deployments)
@@ -161,7 +161,7 @@ fn labels(w: &Workload) -> Value {
 }
 
 /// The pod template shared by the Deployment, its ReplicaSet (plus the hash) and its pods.
-pub fn pod_template(w: &Workload, with_hash: bool) -> Value {
+pub(crate) fn pod_template(w: &Workload, with_hash: bool) -> Value {
     let (tolerations, affinity) = kwok_placement();
     let mut labels = labels(w);
     if with_hash {
@@ -222,7 +222,7 @@ pub fn pod_template(w: &Workload, with_hash: bool) -> Value {
 }
 
 /// The `index`th pod of `w`, bound to `node`, owned by its ReplicaSet (whose uid is `rs_uid`).
-pub fn pod_manifest(w: &Workload, index: usize, node: &str, rs_uid: &str) -> Value {
+pub(crate) fn pod_manifest(w: &Workload, index: usize, node: &str, rs_uid: &str) -> Value {
     let mut pod = pod_template(w, true);
     pod["metadata"]["ownerReferences"] = json!([{
         "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": w.replica_set(), "uid": rs_uid,

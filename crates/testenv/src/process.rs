@@ -22,7 +22,7 @@ use crate::error::TestEnvError;
 
 /// What to run and where its output goes.
 #[derive(Debug, Clone)]
-pub struct Launch {
+pub(crate) struct Launch {
     /// Component name, for messages.
     pub component: String,
     /// The binary.
@@ -69,7 +69,7 @@ fn spawner() -> &'static Mutex<mpsc::Sender<SpawnRequest>> {
 }
 
 /// Starts a process as described and returns its pid.
-pub fn start(launch: &Launch) -> Result<u32, TestEnvError> {
+pub(crate) fn start(launch: &Launch) -> Result<u32, TestEnvError> {
     crate::binaries::require_file(&launch.binary, &launch.component)?;
     let log = File::options()
         .create(true)
@@ -129,7 +129,7 @@ pub fn start(launch: &Launch) -> Result<u32, TestEnvError> {
 
 /// Whether `pid` is alive and still runs `binary` (a recycled pid running something else
 /// counts as gone; a zombie counts as gone).
-pub fn is_running(pid: u32, binary: &Path) -> bool {
+pub(crate) fn is_running(pid: u32, binary: &Path) -> bool {
     if let Some(child) = children().lock().expect("children lock").get_mut(&pid)
         && !matches!(child.try_wait(), Ok(None))
     {
@@ -161,7 +161,12 @@ fn runs_binary(pid: u32, binary: &Path) -> bool {
 
 /// Stops the recorded process: SIGTERM, wait up to `grace`, then SIGKILL. A pid that is gone
 /// or now runs another program is left alone.
-pub fn stop(component: &str, pid: u32, binary: &Path, grace: Duration) -> Result<(), TestEnvError> {
+pub(crate) fn stop(
+    component: &str,
+    pid: u32,
+    binary: &Path,
+    grace: Duration,
+) -> Result<(), TestEnvError> {
     if !is_running(pid, binary) {
         reap(pid);
         return Ok(());
@@ -213,7 +218,7 @@ fn reap(pid: u32) {
 }
 
 /// The exit status of a child we started, if it has exited.
-pub fn exited(pid: u32) -> Option<String> {
+pub(crate) fn exited(pid: u32) -> Option<String> {
     let mut children = children().lock().expect("children lock");
     let child = children.get_mut(&pid)?;
     match child.try_wait() {
@@ -223,7 +228,7 @@ pub fn exited(pid: u32) -> Option<String> {
 }
 
 /// The last `lines` lines of a log file (empty when it cannot be read).
-pub fn tail(path: &Path, lines: usize) -> String {
+pub(crate) fn tail(path: &Path, lines: usize) -> String {
     let text =
         std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
@@ -231,7 +236,7 @@ pub fn tail(path: &Path, lines: usize) -> String {
 }
 
 /// A start error for `component` carrying the tail of its log.
-pub fn start_error(component: &str, reason: impl Into<String>, log: &Path) -> TestEnvError {
+pub(crate) fn start_error(component: &str, reason: impl Into<String>, log: &Path) -> TestEnvError {
     TestEnvError::Start {
         component: component.to_string(),
         reason: reason.into(),
@@ -241,7 +246,7 @@ pub fn start_error(component: &str, reason: impl Into<String>, log: &Path) -> Te
 }
 
 /// The resident memory of a process in KiB (0 when gone), from /proc/PID/status.
-pub fn rss_kib(pid: u32) -> u64 {
+pub(crate) fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {

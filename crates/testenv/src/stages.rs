@@ -10,7 +10,7 @@ use crate::error::TestEnvError;
 use crate::state::Layout;
 
 /// The label that hands a pod to one of our fault stages; its value names the stage.
-pub const POD_FAULT_LABEL: &str = "faults.postcheck.dev/pod";
+pub(crate) const POD_FAULT_LABEL: &str = "faults.postcheck.dev/pod";
 
 /// kwok's own stages we use, relative to its `stage/` folder.
 const SHIPPED: [&str; 4] = [
@@ -38,7 +38,7 @@ const OURS: [(&str, &str); 4] = [
 ];
 
 /// Writes our stages into the state folder and returns every stage file kwok should load.
-pub fn write(layout: &Layout, kwok_dir: &Path) -> Result<Vec<PathBuf>, TestEnvError> {
+pub(crate) fn write(layout: &Layout, kwok_dir: &Path) -> Result<Vec<PathBuf>, TestEnvError> {
     let mut files = Vec::new();
     for shipped in SHIPPED {
         let path = kwok_dir.join("stage").join(shipped);

@@ -55,7 +55,7 @@ pub struct ClusterStatus {
 }
 
 /// Gathers a cluster's status; an API that does not answer leaves the API fields empty.
-pub async fn gather(cluster: &TestCluster) -> Result<ClusterStatus, TestEnvError> {
+pub(crate) async fn gather(cluster: &TestCluster) -> Result<ClusterStatus, TestEnvError> {
     let processes: Vec<ProcessStatus> = cluster
         .processes()
         .into_iter()

@@ -7,7 +7,7 @@ use crate::error::TestEnvError;
 
 /// A deadline for one awaited condition.
 #[derive(Debug)]
-pub struct Waiter {
+pub(crate) struct Waiter {
     what: String,
     started: Instant,
     timeout: Duration,
@@ -16,12 +16,12 @@ pub struct Waiter {
 
 impl Waiter {
     /// Starts waiting for `what` for at most `timeout`, polling every `interval`.
-    pub fn new(what: impl Into<String>, timeout: Duration, interval: Duration) -> Waiter {
+    pub(crate) fn new(what: impl Into<String>, timeout: Duration, interval: Duration) -> Waiter {
         Waiter { what: what.into(), started: Instant::now(), timeout, interval }
     }
 
     /// Sleeps one interval, or fails with the last observation once the deadline passed.
-    pub async fn tick(&self, last: impl std::fmt::Display) -> Result<(), TestEnvError> {
+    pub(crate) async fn tick(&self, last: impl std::fmt::Display) -> Result<(), TestEnvError> {
         if self.started.elapsed() >= self.timeout {
             let last = last.to_string();
             return Err(TestEnvError::Timeout {
@@ -35,7 +35,7 @@ impl Waiter {
     }
 
     /// How long the wait has lasted so far.
-    pub fn elapsed(&self) -> Duration {
+    pub(crate) fn elapsed(&self) -> Duration {
         self.started.elapsed()
     }
 }

@@ -21,15 +21,15 @@ use crate::error::TestEnvError;
 use crate::wait::Waiter;
 
 /// The namespace of the sample application.
-pub const SHOP: &str = "shop";
+pub(crate) const SHOP: &str = "shop";
 /// The storage class of the statically provisioned volumes (no provisioner).
-pub const STORAGE_CLASS: &str = "local-static";
+pub(crate) const STORAGE_CLASS: &str = "local-static";
 
 /// The namespaces whose workloads `up` waits for.
-pub const NAMESPACES: [&str; 2] = ["kube-system", SHOP];
+pub(crate) const NAMESPACES: [&str; 2] = ["kube-system", SHOP];
 
 /// Tolerations and affinity that put a pod on kwok's nodes, as kwok's docs say.
-pub fn kwok_placement() -> (Value, Value) {
+pub(crate) fn kwok_placement() -> (Value, Value) {
     let tolerations =
         json!([{ "key": KWOK_NODE_ANNOTATION.0, "operator": "Exists", "effect": "NoSchedule" }]);
     let affinity = json!({ "nodeAffinity": { "requiredDuringSchedulingIgnoredDuringExecution": { "nodeSelectorTerms": [
@@ -39,7 +39,7 @@ pub fn kwok_placement() -> (Value, Value) {
 }
 
 /// A pod template running `image` with the given labels, placed on kwok nodes.
-pub fn pod_template(labels: &Value, container: &str, image: &str, port: u16) -> Value {
+pub(crate) fn pod_template(labels: &Value, container: &str, image: &str, port: u16) -> Value {
     let (tolerations, affinity) = kwok_placement();
     json!({
         "metadata": { "labels": labels },
@@ -58,7 +58,13 @@ pub fn pod_template(labels: &Value, container: &str, image: &str, port: u16) -> 
 }
 
 /// A Deployment of `replicas` pods labelled `app=<name>` in `namespace`.
-pub fn deployment(namespace: &str, name: &str, replicas: i32, image: &str, port: u16) -> Value {
+pub(crate) fn deployment(
+    namespace: &str,
+    name: &str,
+    replicas: i32,
+    image: &str,
+    port: u16,
+) -> Value {
     let labels = json!({ "app": name, "app.kubernetes.io/part-of": namespace });
     json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
@@ -72,7 +78,7 @@ pub fn deployment(namespace: &str, name: &str, replicas: i32, image: &str, port:
 }
 
 /// A ClusterIP Service for pods labelled `app=<name>`.
-pub fn service(namespace: &str, name: &str, port: u16) -> Value {
+pub(crate) fn service(namespace: &str, name: &str, port: u16) -> Value {
     json!({
         "apiVersion": "v1", "kind": "Service",
         "metadata": { "name": name, "namespace": namespace, "labels": { "app": name } },
@@ -90,14 +96,17 @@ fn service_account(namespace: &str, name: &str) -> Value {
 
 /// Creates a namespace and its `default` ServiceAccount (the admission plugin rejects pods
 /// until that exists; creating it here saves waiting for the controller).
-pub async fn ensure_namespace(client: &kube::Client, name: &str) -> Result<(), TestEnvError> {
+pub(crate) async fn ensure_namespace(
+    client: &kube::Client,
+    name: &str,
+) -> Result<(), TestEnvError> {
     create_cluster::<Namespace>(client, namespace(name)).await?;
     create_namespaced::<ServiceAccount>(client, service_account(name, "default")).await?;
     Ok(())
 }
 
 /// Creates the starting set. `version` is the control plane's, used for kube-proxy's image.
-pub async fn install(client: &kube::Client, version: &str) -> Result<(), TestEnvError> {
+pub(crate) async fn install(client: &kube::Client, version: &str) -> Result<(), TestEnvError> {
     let (tolerations, affinity) = kwok_placement();
     ensure_namespace(client, "kube-system").await?;
     ensure_namespace(client, SHOP).await?;
@@ -270,7 +279,7 @@ pub async fn install(client: &kube::Client, version: &str) -> Result<(), TestEnv
 
 /// Waits until every Deployment, DaemonSet and StatefulSet of the starting set is fully
 /// available, every Service with a selector has a ready endpoint, and the PVC is Bound.
-pub async fn wait_available(
+pub(crate) async fn wait_available(
     client: &kube::Client,
     nodes: usize,
     timeout: Duration,
@@ -291,7 +300,7 @@ pub async fn wait_available(
 }
 
 /// What of the starting set is not available yet (empty when all is).
-pub async fn not_available(
+pub(crate) async fn not_available(
     client: &kube::Client,
     nodes: usize,
 ) -> Result<Vec<String>, TestEnvError> {
@@ -397,7 +406,7 @@ pub async fn not_available(
 }
 
 /// How many ready endpoints the EndpointSlices of a Service hold.
-pub fn ready_endpoints(slices: &[EndpointSlice], service: &str) -> usize {
+pub(crate) fn ready_endpoints(slices: &[EndpointSlice], service: &str) -> usize {
     slices
         .iter()
         .filter(|s| {

@@ -1,6 +1,6 @@
 //! The `testcluster` binary: `up` returns with the cluster left running in the background and
 //! the kubeconfig path as its last line; `status` and `fault` reopen it; `down` stops every
-//! recorded process.
+//! recorded process; `fault --help` describes every fault.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -57,4 +57,28 @@ fn up_status_fault_and_down_through_the_cli() {
     assert!(out.starts_with("stopped"), "{out}");
     let left: Vec<u64> = pids.into_iter().filter(|p| alive(*p)).collect();
     assert!(left.is_empty(), "still running after down: {left:?}");
+}
+
+#[test]
+fn fault_help_names_and_describes_every_fault() {
+    use clap::ValueEnum;
+    let help = testcluster(&["fault", "--help"]);
+    for kind in postcheck_testenv::FaultKind::value_variants() {
+        let name = kind.name();
+        let line = help
+            .lines()
+            .find(|l| l.trim_start().trim_start_matches("- ").starts_with(&format!("{name}:")));
+        assert!(line.is_some_and(|l| l.len() > name.len() + 10), "{name} undescribed in:\n{help}");
+    }
+}
+
+#[test]
+fn an_unknown_fault_is_refused_with_the_known_names() {
+    let output = Command::new(env!("CARGO_BIN_EXE_testcluster"))
+        .args(["fault", "no-such-fault", "--state", "/nonexistent"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "clap's usage error");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("node-not-ready") && stderr.contains("pvc-pending"), "{stderr}");
 }

@@ -9,14 +9,17 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::core::v1::{ConfigMap, Node, PersistentVolumeClaim, Pod, Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::flowcontrol::v1::FlowSchema;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
 use kube::Api;
 use kube::api::{ListParams, PostParams};
 use postcheck_testenv::{Fault, FaultTarget, TestCluster, UpOptions};
 use tokio::sync::OnceCell;
 
-/// Seven nodes: kwok-node-0 for the DaemonSet fault, 2..=6 for one node fault each.
-const NODES: usize = 7;
+/// Eight nodes: kwok-node-0 for the DaemonSet fault, 0 and 1 for the CNI one, 2..=7 for one
+/// node fault each.
+const NODES: usize = 8;
 
 static CLUSTER: OnceCell<TestCluster> = OnceCell::const_new();
 
@@ -332,4 +335,174 @@ async fn helm_release_secret_holds_a_manifest_on_a_removed_api() {
         manifest.contains("apiVersion: policy/v1beta1\nkind: PodDisruptionBudget"),
         "{manifest}"
     );
+}
+
+#[tokio::test]
+#[ignore = "needs the control plane; scripts/test runs it"]
+async fn dns_scaled_to_zero_leaves_kube_dns_without_endpoints() {
+    let (client, target) = inject(Fault::DnsScaledToZero { namespace: None, name: None }).await;
+    assert_eq!(target.to_string(), "Deployment kube-system/coredns");
+    let d =
+        Api::<Deployment>::namespaced(client.clone(), "kube-system").get("coredns").await.unwrap();
+    assert_eq!(d.spec.unwrap().replicas, Some(0));
+    assert_eq!(d.status.unwrap().replicas.unwrap_or(0), 0);
+    let pods = Api::<Pod>::namespaced(client.clone(), "kube-system")
+        .list(&ListParams::default().labels("k8s-app=kube-dns"))
+        .await
+        .unwrap();
+    assert!(pods.items.is_empty(), "DNS pods left: {}", pods.items.len());
+    // The Service stays, still selecting the DNS pods, with no endpoint.
+    let svc =
+        Api::<Service>::namespaced(client.clone(), "kube-system").get("kube-dns").await.unwrap();
+    assert!(svc.spec.unwrap().selector.unwrap().contains_key("k8s-app"));
+    let slices = Api::<EndpointSlice>::namespaced(client.clone(), "kube-system")
+        .list(&ListParams::default().labels("kubernetes.io/service-name=kube-dns"))
+        .await
+        .unwrap();
+    assert!(!slices.items.is_empty());
+    assert!(slices.items.iter().all(|s| s.endpoints.as_ref().is_none_or(Vec::is_empty)));
+}
+
+#[tokio::test]
+#[ignore = "needs the control plane; scripts/test runs it"]
+async fn cni_daemonset_misses_its_pods_on_some_of_the_nodes_it_selects() {
+    let (client, target) =
+        inject(Fault::CniDaemonSetMissingPods { namespace: None, name: None }).await;
+    assert_eq!(target.to_string(), "DaemonSet kube-system/calico-node");
+    let missing = postcheck_testenv::cni_missing_nodes(NODES);
+    assert_eq!(missing, vec!["kwok-node-0".to_string(), "kwok-node-1".to_string()]);
+    let ds = Api::<DaemonSet>::namespaced(client.clone(), "kube-system")
+        .get("calico-node")
+        .await
+        .unwrap();
+    let selector = ds.spec.as_ref().unwrap().template.spec.as_ref().unwrap().node_selector.clone();
+    assert_eq!(selector.unwrap()["kubernetes.io/os"], "linux", "it selects every Linux node");
+    let status = ds.status.unwrap();
+    assert_eq!(status.desired_number_scheduled, NODES as i32, "{status:?}");
+    assert!(status.current_number_scheduled <= NODES as i32 - 2, "{status:?}");
+    assert!(status.number_unavailable.unwrap_or(0) >= 2, "{status:?}");
+    let pods = Api::<Pod>::namespaced(client.clone(), "kube-system")
+        .list(&ListParams::default().labels("k8s-app=calico-node"))
+        .await
+        .unwrap();
+    let on = |node: &str| {
+        pods.items.iter().any(|p| {
+            p.spec.as_ref().unwrap().node_name.as_deref() == Some(node)
+                || serde_json::to_string(&p.spec).unwrap().contains(&format!("\"{node}\""))
+        })
+    };
+    assert!(!on("kwok-node-0") && !on("kwok-node-1"), "no CNI pod on the first two nodes");
+    assert!(on("kwok-node-3"), "the other nodes keep theirs");
+    // The DaemonSet controller tried and was refused, as it says in its events.
+    let events =
+        Api::<k8s_openapi::api::core::v1::Event>::namespaced(client.clone(), "kube-system")
+            .list(
+                &ListParams::default()
+                    .fields("involvedObject.name=calico-node,reason=FailedCreate"),
+            )
+            .await
+            .unwrap();
+    assert!(!events.items.is_empty());
+}
+
+#[tokio::test]
+#[ignore = "needs the control plane; scripts/test runs it"]
+async fn node_kubelet_skew_at_target_reports_three_minors_behind() {
+    let (client, _) = inject(Fault::NodeKubeletSkewAtTarget { node: node_fault(7) }).await;
+    let info = get_node(&client, "kwok-node-7").await.status.unwrap().node_info.unwrap();
+    assert_eq!(info.kubelet_version, "v1.33.0", "1.36 - 3: allowed today, not by 1.37");
+    assert_eq!(info.kube_proxy_version, "v1.33.0");
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let info = get_node(&client, "kwok-node-7").await.status.unwrap().node_info.unwrap();
+    assert_eq!(info.kubelet_version, "v1.33.0", "kwok leaves it as set");
+}
+
+#[tokio::test]
+#[ignore = "needs the control plane; scripts/test runs it"]
+async fn pdb_allowing_no_disruption_refuses_an_eviction() {
+    let (client, target) = inject(Fault::PdbNoDisruption { namespace: None, name: None }).await;
+    assert_eq!(target.to_string(), "PodDisruptionBudget faults/ledger");
+    let pdb = Api::<PodDisruptionBudget>::namespaced(client.clone(), "faults")
+        .get("ledger")
+        .await
+        .unwrap();
+    let status = pdb.status.unwrap();
+    assert_eq!((status.disruptions_allowed, status.current_healthy), (Some(0), Some(2)));
+    // kube's client retries a 429 for minutes by default (RetryPolicy::server_retry); an
+    // eviction refused by a PDB answers 429, so ask once.
+    let kubeconfig =
+        kube::config::Kubeconfig::read_from(cluster().await.kubeconfig_path()).unwrap();
+    let mut config =
+        kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await.unwrap();
+    config.default_retry = false;
+    let once = kube::Client::try_from(config).unwrap();
+    let pods = Api::<Pod>::namespaced(once, "faults");
+    let pod = pods.list(&ListParams::default().labels("app=ledger")).await.unwrap().items[0]
+        .metadata
+        .name
+        .clone()
+        .unwrap();
+    match pods.evict(&pod, &Default::default()).await {
+        Err(kube::Error::Api(e)) => assert_eq!(e.code, 429, "{}", e.message),
+        other => panic!("the eviction of {pod} was not refused: {other:?}"),
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the control plane; scripts/test runs it"]
+async fn crd_stores_a_version_it_no_longer_serves() {
+    let (client, target) = inject(Fault::CrdStoredVersionNotServed { name: None }).await;
+    assert_eq!(target.to_string(), "CustomResourceDefinition snapshots.faults.postcheck.dev");
+    let crd = Api::<CustomResourceDefinition>::all(client.clone()).get(&target.name).await.unwrap();
+    let stored = crd.status.unwrap().stored_versions.unwrap();
+    assert!(stored.contains(&"v1alpha1".to_string()), "{stored:?}");
+    let v1alpha1 = crd.spec.versions.iter().find(|v| v.name == "v1alpha1").unwrap();
+    assert!(!v1alpha1.served && !v1alpha1.storage);
+    // The API server no longer answers on it; v1 reads the object stored through it.
+    let get = |version: &str| {
+        http::Request::get(format!(
+            "/apis/faults.postcheck.dev/{version}/namespaces/faults/snapshots/nightly"
+        ))
+        .body(Vec::new())
+        .unwrap()
+    };
+    match client.request_text(get("v1alpha1")).await {
+        Err(kube::Error::Api(e)) => assert_eq!(e.code, 404),
+        other => panic!("v1alpha1 still served: {other:?}"),
+    }
+    assert!(client.request_text(get("v1")).await.unwrap().contains("\"nightly\""));
+}
+
+#[tokio::test]
+#[ignore = "needs the control plane; scripts/test runs it"]
+async fn deprecated_api_client_shows_in_the_api_servers_metrics() {
+    let cluster = cluster().await;
+    let client = cluster.client().await.unwrap();
+    let metrics = || async {
+        let request = http::Request::get("/metrics").body(Vec::new()).unwrap();
+        client.request_text(request).await.unwrap()
+    };
+    let want = postcheck_testenv::deprecated_metric_line("widgets");
+    let counted = |text: &str| text.lines().any(|l| want.iter().all(|p| l.contains(p)));
+    assert!(!counted(&metrics().await), "counted before any client called it");
+    let target = cluster.fault(Fault::DeprecatedApiClient { name: None }).await.unwrap();
+    assert_eq!(target.to_string(), "CustomResourceDefinition widgets.faults.postcheck.dev");
+    let text = metrics().await;
+    let line = text.lines().find(|l| want.iter().all(|p| l.contains(p))).unwrap();
+    assert!(line.ends_with(" 1"), "{line}");
+    assert!(line.contains("removed_release=\"\""), "{line}");
+    let crd = Api::<CustomResourceDefinition>::all(client.clone()).get(&target.name).await.unwrap();
+    let v1beta1 = crd.spec.versions.iter().find(|v| v.name == "v1beta1").unwrap();
+    assert_eq!(v1beta1.deprecated, Some(true));
+    // Also seen: does the API server count core/v1 Endpoints (deprecated in 1.33) here?
+    let request =
+        http::Request::get("/api/v1/namespaces/default/endpoints").body(Vec::new()).unwrap();
+    client.request_text(request).await.unwrap();
+    let endpoints = metrics()
+        .await
+        .lines()
+        .filter(|l| l.starts_with("apiserver_requested_deprecated_apis{"))
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+    eprintln!("apiserver_requested_deprecated_apis after listing v1 Endpoints: {endpoints:#?}");
 }

@@ -125,7 +125,7 @@ async fn up_on_1_36_then_upgrade_to_1_37_keeps_everything_and_down_leaves_nothin
         Api::<Service>::all(client.clone()).list(&ListParams::default()).await.unwrap().items.len(),
         before_services
     );
-    let pending = postcheck_testenv::workloads::not_available(&client, 3).await.unwrap();
+    let pending = cluster.unavailable().await.unwrap();
     assert!(pending.is_empty(), "after the upgrade: {pending:?}");
 
     // The state file says 1.37 too, for a later `attach`.

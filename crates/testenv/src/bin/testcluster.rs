@@ -1,12 +1,16 @@
 //! `testcluster`: the test control plane from the command line. `up` leaves the cluster
 //! running in the background (its processes outlive this command) and prints the kubeconfig
-//! path last; `upgrade`, `fault`, `status` and `down` reopen it from its state folder.
+//! path last (`up --unusual` also applies the "healthy but unusual" set); `upgrade`,
+//! `fault`, `apply`, `status`, `populate` and `down` reopen it from its state folder.
+//! `testcluster fault --help` and `testcluster apply --help` describe every fault and set.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use postcheck_testenv::{Fault, NodesToMove, PopulateOptions, TestCluster, UpOptions};
+use postcheck_testenv::{
+    Fault, FaultKind, NodesToMove, ObjectSet, PopulateOptions, TestCluster, UpOptions,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,6 +35,18 @@ enum Command {
         /// State folder (default: $TMPDIR/postcheck-testcluster/default).
         #[arg(long)]
         state: Option<PathBuf>,
+        /// Also apply the "healthy but unusual" set (`testcluster apply unusual`).
+        #[arg(long)]
+        unusual: bool,
+    },
+    /// Apply a named set of healthy objects that look like faults; prints each object.
+    Apply {
+        /// Which set (`testcluster apply --help` describes each).
+        #[arg(value_enum)]
+        set: ObjectSet,
+        /// State folder.
+        #[arg(long)]
+        state: Option<PathBuf>,
     },
     /// Upgrade the control plane and (some of) the nodes.
     Upgrade {
@@ -44,13 +60,11 @@ enum Command {
         #[arg(long)]
         state: Option<PathBuf>,
     },
-    /// Inject a fault (see --help for the names).
+    /// Inject a fault; returns once the API shows it, printing the object it made faulty.
     Fault {
-        /// node-not-ready, node-cordoned, node-old-kubelet, node-lost-label, node-new-taint,
-        /// pod-crash-loop, pod-image-pull, pod-pending, deployment-unavailable,
-        /// daemonset-missing-pod, service-no-endpoints, pvc-pending, apiservice-unavailable,
-        /// webhook-no-endpoints, removed-api-last-applied, helm-release-removed-api.
-        name: String,
+        /// Which fault (`testcluster fault --help` describes each).
+        #[arg(value_enum, ignore_case = true)]
+        name: FaultKind,
         /// The node of a node fault.
         #[arg(long, conflicts_with_all = ["namespace", "object_name"])]
         node: Option<String>,
@@ -107,7 +121,7 @@ enum Command {
 }
 
 fn state_dir(state: Option<PathBuf>) -> PathBuf {
-    state.unwrap_or_else(|| postcheck_testenv::state::default_root().join("default"))
+    state.unwrap_or_else(|| postcheck_testenv::default_root().join("default"))
 }
 
 fn humantime_secs(value: &str) -> anyhow::Result<std::time::Duration> {
@@ -144,7 +158,7 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Up { version, nodes, state } => {
+        Command::Up { version, nodes, state, unusual } => {
             let dir = state_dir(state);
             let started = std::time::Instant::now();
             let cluster = TestCluster::up_detached(UpOptions {
@@ -154,6 +168,13 @@ async fn main() -> anyhow::Result<()> {
             })
             .await
             .with_context(|| format!("starting a cluster in {}", dir.display()))?;
+            if unusual {
+                for object in
+                    cluster.apply(ObjectSet::Unusual).await.context("applying the unusual set")?
+                {
+                    eprintln!("unusual: {object}");
+                }
+            }
             eprintln!(
                 "cluster v{} with {nodes} nodes up in {:.1}s at {} (state {})",
                 cluster.version(),
@@ -184,12 +205,20 @@ async fn main() -> anyhow::Result<()> {
             let dir = state_dir(state);
             let cluster = TestCluster::attach(&dir)
                 .with_context(|| format!("opening the cluster in {}", dir.display()))?;
-            let fault = Fault::parse(&name, node, namespace, object_name)?;
+            let fault = Fault::new(name, node, namespace, object_name)?;
             let target = cluster
                 .fault(fault)
                 .await
                 .with_context(|| format!("injecting the fault {name}"))?;
             println!("{name}: {target}");
+        }
+        Command::Apply { set, state } => {
+            let dir = state_dir(state);
+            let cluster = TestCluster::attach(&dir)
+                .with_context(|| format!("opening the cluster in {}", dir.display()))?;
+            for object in cluster.apply(set).await.with_context(|| format!("applying {set:?}"))? {
+                println!("{object}");
+            }
         }
         Command::Status { state } => {
             let dir = state_dir(state);
