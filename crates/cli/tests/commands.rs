@@ -36,6 +36,9 @@ fn checks_lists_the_catalogue() {
             .find(|l| l.starts_with(&format!("│ {} ", def.name)))
             .unwrap_or_else(|| panic!("no row for {}:\n{stdout}", def.name));
         assert!(row.contains(def.description), "{row}");
+        for not_a_failure in def.not_failures {
+            assert!(row.contains(not_a_failure), "{row}");
+        }
         assert!(row.contains(&format!("{:?}", def.level)), "{row}");
     }
     let (code, json, _) = postcheck(&["checks", "-o", "json"]);

@@ -70,15 +70,24 @@ impl Version {
         let (revision, suffix) = match rest {
             None => (None, None),
             Some("") => return Err(err("it ends with a dangling separator")),
-            Some(r) => match r
-                .strip_prefix('r')
-                .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-            {
-                Some(n) if patch.is_some() => {
-                    (Some(number(Some(n), "the revision is not a number")?), None)
+            Some(r) => {
+                // `r80`, or `r0-25.1.26` (a revision, then a build suffix, as CCE's
+                // `/version` writes it).
+                let (head, tail) = match r.split_once('-') {
+                    Some((h, t)) if !t.is_empty() => (h, Some(t)),
+                    _ => (r, None),
+                };
+                match head
+                    .strip_prefix('r')
+                    .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                {
+                    Some(n) if patch.is_some() => (
+                        Some(number(Some(n), "the revision is not a number")?),
+                        tail.map(str::to_owned),
+                    ),
+                    _ => (None, Some(r.to_owned())),
                 }
-                _ => (None, Some(r.to_owned())),
-            },
+            }
         };
         Ok(Self { major, minor, patch, revision, suffix })
     }
@@ -102,6 +111,22 @@ impl Version {
                 (None, _) => true,
                 (Some(t), Some(s)) => t == s,
                 (Some(_), None) => false,
+            }
+    }
+
+    /// Whether a cluster running `self` is still on `source`, the version before the
+    /// upgrade: the same minor when the source named no patch; else the same
+    /// `major.minor.patch` and no different CCE revision (a revision that is not known on
+    /// both sides does not tell them apart).
+    pub fn still_on(&self, source: &Version) -> bool {
+        if source.patch.is_none() {
+            return self.minor_pair() == source.minor_pair();
+        }
+        self.patch.is_some()
+            && self.triple() == source.triple()
+            && match (self.revision, source.revision) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
             }
     }
 
@@ -189,6 +214,25 @@ mod tests {
         assert!(v("v1.37.2").satisfies(&v("v1.37.2-r0")));
         assert!(!v("v1.37.2").satisfies(&v("v1.37.3")));
         assert!(!v("v1.36.3").satisfies(&v("v1.37")));
+    }
+
+    #[test]
+    fn a_revision_may_carry_a_build_suffix() {
+        let x = v("v1.25.5-r0-25.1.26");
+        assert_eq!((x.patch, x.revision), (Some(5), Some(0)));
+        assert_eq!(x.suffix.as_deref(), Some("25.1.26"));
+        assert_eq!(x.to_string(), "v1.25.5-r0-25.1.26");
+    }
+
+    #[test]
+    fn still_on_the_source_by_minor_patch_and_revision() {
+        assert!(v("v1.36.3").still_on(&v("v1.36")));
+        assert!(!v("v1.37.2").still_on(&v("v1.36")));
+        assert!(v("v1.37.2").still_on(&v("v1.37.2")));
+        assert!(!v("v1.37.3").still_on(&v("v1.37.2")));
+        assert!(v("v1.37.2-r0").still_on(&v("v1.37.2-r0")));
+        assert!(!v("v1.37.2-r1").still_on(&v("v1.37.2-r0")));
+        assert!(v("v1.37.2").still_on(&v("v1.37.2-r0")));
     }
 
     #[test]

@@ -5,14 +5,15 @@ use postcheck_engine::CheckDef;
 
 use super::Style;
 
-/// Renders the catalogue as a table: what each item checks and what it reads.
+/// Renders the catalogue as a table: what each item checks, what it reads, and what it
+/// deliberately does not count as a failure.
 pub(crate) fn table(defs: &[CheckDef], style: Style) -> String {
     let mut table = Table::new();
     table.load_preset(presets::UTF8_FULL_CONDENSED).force_no_tty();
     if style.fit_terminal {
         table.set_content_arrangement(ContentArrangement::Dynamic);
     }
-    table.set_header(["NAME", "GROUP", "KIND", "LEVEL", "READS", "CHECKS"]);
+    table.set_header(["NAME", "GROUP", "KIND", "LEVEL", "READS", "CHECKS", "NOT A FAILURE"]);
     for d in defs {
         let mut reads: Vec<&str> = d.needs.iter().map(|s| s.as_str()).collect();
         if d.uses_baseline {
@@ -25,6 +26,7 @@ pub(crate) fn table(defs: &[CheckDef], style: Style) -> String {
             format!("{:?}", d.level),
             reads.join(", "),
             d.description.to_owned(),
+            d.not_failures.join("; "),
         ]);
     }
     table.to_string() + "\n"

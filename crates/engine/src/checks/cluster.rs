@@ -19,6 +19,12 @@ const COMPONENTS: [&str; 3] = ["kube-apiserver", "kube-controller-manager", "kub
 const LEASE_SLACK_SECONDS: i64 = 15;
 
 /// `cluster-version`: the API server is on the target, and no longer on the source.
+///
+/// On the target: the same minor, the same patch when the target names one, the same CCE
+/// revision when both the target and the API server name one. Off the source: when source
+/// and target share a minor, the cluster must have left the source patch (and revision);
+/// only a source naming just that minor, or a revision-only upgrade the API server's
+/// version cannot show, leaves that undecided (passed, and said so in the message).
 pub(super) fn cluster_version(ctx: &CheckContext) -> Finding {
     let Some(reported) = ctx.snapshot.server_version.ok() else {
         return Finding::error("the API server's version was not read");
@@ -30,34 +36,51 @@ pub(super) fn cluster_version(ctx: &CheckContext) -> Finding {
         }
     };
     let evidence = |why: String| vec![Evidence::cluster("APIServer", "kube-apiserver", why)];
-    let on_target = ctx.spec.target.as_ref().map(|t| actual.satisfies(t));
-    if let (Some(target), Some(false)) = (&ctx.spec.target, on_target) {
-        return Finding::fail(
-            format!("the API server reports {reported}, not the target {target}"),
-            evidence(format!("serves {reported}, expected {target}")),
-        );
-    }
-    if let Some(source) = &ctx.spec.source {
-        // A revision-only upgrade (v1.19.16-r0 to -r80) does not change Kubernetes' version.
-        let same_kubernetes = ctx
-            .spec
-            .target
-            .as_ref()
-            .is_some_and(|t| t.triple() == source.triple() && t.patch.is_some());
-        if actual.satisfies(source) && on_target != Some(true) && !same_kubernetes {
+    let (source, target) = (ctx.spec.source.as_ref(), ctx.spec.target.as_ref());
+    if let Some(target) = target {
+        let revision_differs =
+            matches!((actual.revision, target.revision), (Some(a), Some(t)) if a != t);
+        if !actual.satisfies(target) || revision_differs {
             return Finding::fail(
-                format!("the API server reports {reported}: still on the source version {source}"),
-                evidence(format!("serves {reported}, the version before the upgrade")),
+                format!("the API server reports {reported}, not the target {target}"),
+                evidence(format!("serves {reported}, expected {target}")),
             );
         }
     }
-    match &ctx.spec.target {
+    let mut note = String::new();
+    if let Some(source) = source {
+        let same_minor = target.is_some_and(|t| t.minor_pair() == source.minor_pair());
+        // A revision-only upgrade (v1.19.16-r0 to -r80) keeps Kubernetes' version.
+        let revision_only = target.is_some_and(|t| {
+            t.patch.is_some() && source.patch.is_some() && t.triple() == source.triple()
+        });
+        if source.patch.is_none() && same_minor {
+            note = format!("; the source {source} names no patch, so leaving it cannot be told");
+        } else if actual.still_on(source) {
+            if revision_only && (actual.revision.is_none() || source.revision.is_none()) {
+                note = format!(
+                    "; a revision-only upgrade from {source}: the API server's version does not show the revision"
+                );
+            } else {
+                let what = if same_minor && source.patch.is_some() {
+                    "the upgrade within the minor did not happen: still on the source"
+                } else {
+                    "still on the source version"
+                };
+                return Finding::fail(
+                    format!("the API server reports {reported}: {what} {source}"),
+                    evidence(format!("serves {reported}, the version before the upgrade")),
+                );
+            }
+        }
+    }
+    match target {
         Some(target) => {
-            Finding::pass(format!("the API server reports {reported}, the target {target}"))
+            Finding::pass(format!("the API server reports {reported}, the target {target}{note}"))
         }
-        None => {
-            Finding::pass(format!("the API server reports {reported} (no target version given)"))
-        }
+        None => Finding::pass(format!(
+            "the API server reports {reported} (no target version given){note}"
+        )),
     }
 }
 
@@ -252,6 +275,82 @@ mod tests {
             version_item("v1.19.16", Some("v1.19.16-r0"), Some("v1.19.16-r80")).phase,
             ItemPhase::Success
         );
+    }
+
+    /// Every combination of source and target written as a minor, a patch and a CCE
+    /// revision, across the same minor and the next one, with the cluster on the source,
+    /// on the target, or elsewhere.
+    #[test]
+    fn every_form_of_source_and_target() {
+        use ItemPhase::{Failed as F, Success as S};
+        #[rustfmt::skip]
+        let table: &[(&str, Option<&str>, Option<&str>, ItemPhase)] = &[
+            // server        source            target            verdict
+            // The patch upgrade that did not happen (the issue's case).
+            ("v1.37.2",      Some("v1.37.2"),    Some("v1.37"),      F),
+            ("v1.37.3",      Some("v1.37.2"),    Some("v1.37"),      S),
+            ("v1.37.2",      Some("v1.37.2-r0"), Some("v1.37"),      F),
+            ("v1.37.2-r0",   Some("v1.37.2-r0"), Some("v1.37"),      F),
+            ("v1.37.2-r3",   Some("v1.37.2-r0"), Some("v1.37"),      S),
+            ("v1.37.3",      Some("v1.37.2-r0"), Some("v1.37"),      S),
+            // Same minor, target a patch.
+            ("v1.37.2",      Some("v1.37.2"),    Some("v1.37.3"),    F),
+            ("v1.37.3",      Some("v1.37.2"),    Some("v1.37.3"),    S),
+            ("v1.37.3",      Some("v1.37.2-r0"), Some("v1.37.3"),    S),
+            ("v1.37.3",      Some("v1.37"),      Some("v1.37.3"),    S),
+            ("v1.37.2",      Some("v1.37"),      Some("v1.37.3"),    F),
+            // Same minor, target a revision.
+            ("v1.37.3",      Some("v1.37.2"),    Some("v1.37.3-r1"), S),
+            ("v1.37.3-r1",   Some("v1.37.2-r0"), Some("v1.37.3-r1"), S),
+            ("v1.37.3-r0",   Some("v1.37.2-r0"), Some("v1.37.3-r1"), F),
+            ("v1.37.2",      Some("v1.37.2"),    Some("v1.37.3-r1"), F),
+            // Revision-only upgrades: the revision decides when the API server shows it.
+            ("v1.19.16",     Some("v1.19.16-r0"), Some("v1.19.16-r80"), S),
+            ("v1.19.16-r80", Some("v1.19.16-r0"), Some("v1.19.16-r80"), S),
+            ("v1.19.16-r0",  Some("v1.19.16-r0"), Some("v1.19.16-r80"), F),
+            ("v1.19.16-r80", Some("v1.19.16"),    Some("v1.19.16-r80"), S),
+            // A source naming only the minor the target shares cannot be told apart.
+            ("v1.37.2",      Some("v1.37"),      Some("v1.37"),      S),
+            // The next minor, every form of each side.
+            ("v1.36.3",      Some("v1.36"),      Some("v1.37"),      F),
+            ("v1.37.2",      Some("v1.36"),      Some("v1.37"),      S),
+            ("v1.36.3",      Some("v1.36.3"),    Some("v1.37.2"),    F),
+            ("v1.37.2",      Some("v1.36.3"),    Some("v1.37.2"),    S),
+            ("v1.37.2",      Some("v1.36.3-r1"), Some("v1.37.2-r0"), S),
+            ("v1.37.2-r0",   Some("v1.36.3-r1"), Some("v1.37.2-r0"), S),
+            ("v1.36.3-r1",   Some("v1.36.3-r1"), Some("v1.37.2-r0"), F),
+            ("v1.37.1",      Some("v1.36"),      Some("v1.37.2"),    F),
+            ("v1.38.0",      Some("v1.36"),      Some("v1.37"),      F),
+            // No source, no target.
+            ("v1.37.2",      None,               Some("v1.37"),      S),
+            ("v1.37.1",      None,               Some("v1.37.2"),    F),
+            ("v1.36.3",      Some("v1.36"),      None,               F),
+            ("v1.36.3",      Some("v1.36.3"),    None,               F),
+            ("v1.36.4",      Some("v1.36.3"),    None,               S),
+            ("v1.37.2",      Some("v1.36"),      None,               S),
+            ("v1.37.2",      None,               None,               S),
+            // Vendor suffixes are not revisions.
+            ("v1.37.2-eks-a737599", Some("v1.36.3"), Some("v1.37.2"), S),
+            ("v1.25.5-r0-25.1.26",  Some("v1.25.5-r0"), Some("v1.25"), F),
+        ];
+        for (server, source, target, expected) in table {
+            let item = version_item(server, *source, *target);
+            assert_eq!(
+                item.phase, *expected,
+                "server {server}, source {source:?}, target {target:?}: {}",
+                item.message
+            );
+            if item.phase == F {
+                assert_eq!(named(&item), ["kube-apiserver"]);
+            }
+        }
+    }
+
+    #[test]
+    fn the_patch_upgrade_that_did_not_happen_says_so() {
+        let item = version_item("v1.37.2", Some("v1.37.2"), Some("v1.37"));
+        assert_eq!(item.phase, ItemPhase::Failed);
+        assert!(item.message.contains("did not happen"), "{}", item.message);
     }
 
     #[test]

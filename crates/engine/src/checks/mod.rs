@@ -17,6 +17,7 @@
 //!   [`events`]: `events` (never Fatal).
 
 mod cluster;
+mod components;
 mod events;
 mod extensions;
 mod grading;
@@ -109,6 +110,9 @@ pub struct CheckDef {
     pub level: Level,
     /// What the item checks, for `postcheck checks`.
     pub description: &'static str,
+    /// What it deliberately does not count as a failure: states Kubernetes documents as
+    /// normal that look like faults, and what another item owns.
+    pub not_failures: &'static [&'static str],
     /// The sources it reads.
     pub needs: &'static [Source],
     /// Whether it compares against a baseline (and is skipped without one).
@@ -144,7 +148,12 @@ pub fn catalogue() -> &'static [CheckDef] {
             group: MasterCheck,
             kind: Exception,
             level: Fatal,
-            description: "The API server's version equals the target (major.minor.patch; a vX.Y target matches any patch; CCE's -rN revision is ignored) and is no longer the source version.",
+            description: "The API server's version equals the target (major.minor.patch; a vX.Y target matches any patch; CCE's -rN revision compared when the API server shows one) and is no longer the source version (within one minor, the cluster must have left the source patch and revision).",
+            not_failures: &[
+                "a vendor suffix (-eks-…, -gke.…) on the API server's version",
+                "a revision-only upgrade the API server's version cannot show",
+                "a source naming only the minor the target shares",
+            ],
             needs: &[Source::Version],
             uses_baseline: false,
             run: cluster::cluster_version,
@@ -155,6 +164,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             kind: Exception,
             level: Fatal,
             description: "Every check of the API server's /readyz?verbose and /livez?verbose is ok.",
+            not_failures: &["nothing: every check the API server lists must be ok"],
             needs: &[Source::Health],
             uses_baseline: false,
             run: cluster::apiserver_health,
@@ -165,6 +175,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             kind: Exception,
             level: Fatal,
             description: "kube-controller-manager and kube-scheduler are alive (their kube-system leader Leases were renewed recently); visible control-plane pods are Running, Ready and on the target version.",
+            not_failures: &["a managed control plane that shows neither Leases nor pods (Skipped)"],
             needs: &[Source::Leases, Source::Pods],
             uses_baseline: false,
             run: cluster::control_plane,
@@ -175,6 +186,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             kind: Exception,
             level: Fatal,
             description: "Every node is Ready (up to tolerances.maxUnreadyNodes may not be).",
+            not_failures: &["up to tolerances.maxUnreadyNodes not-Ready nodes"],
             needs: &[Source::Nodes],
             uses_baseline: false,
             run: nodes::node_ready,
@@ -185,6 +197,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             kind: Exception,
             level: Fatal,
             description: "No node reports MemoryPressure, DiskPressure, PIDPressure or NetworkUnavailable.",
+            not_failures: &["conditions other than the pressure and NetworkUnavailable ones"],
             needs: &[Source::Nodes],
             uses_baseline: false,
             run: nodes::node_conditions,
@@ -195,6 +208,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             kind: Exception,
             level: Fatal,
             description: "No node is cordoned; with a baseline, only nodes cordoned since the baseline count.",
+            not_failures: &["with a baseline, a node already cordoned before the upgrade"],
             needs: &[Source::Nodes],
             uses_baseline: false,
             run: nodes::node_schedulable,
@@ -205,6 +219,10 @@ pub fn catalogue() -> &'static [CheckDef] {
             kind: Exception,
             level: Fatal,
             description: "Every kubelet and kube-proxy is at the target version (policy exact) or within the upstream skew policy of the API server (policy skew: not newer, at most three minors older).",
+            not_failures: &[
+                "kubelets within the skew policy (policy skew)",
+                "vendor suffixes and CCE revisions on kubelet versions",
+            ],
             needs: &[Source::Version, Source::Nodes],
             uses_baseline: false,
             run: nodes::node_version,
@@ -215,6 +233,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             kind: Exception,
             level: Fatal,
             description: "No node skipped the upgrade: no upgrade.cce.io/skipped=true label, no leftover node.kubernetes.io/upgrade taint.",
+            not_failures: &["taints other than node.kubernetes.io/upgrade"],
             needs: &[Source::Nodes],
             uses_baseline: false,
             run: nodes::node_skipped,
@@ -224,7 +243,16 @@ pub fn catalogue() -> &'static [CheckDef] {
             group: ItemGroup::AddonCheck,
             kind: Exception,
             level: Fatal,
-            description: "kube-system and system-*-critical pods are Running and Ready (CoreDNS, kube-proxy, the CNI when installed); pods on not-Ready nodes are left to node-ready.",
+            description: "kube-system and system-*-critical pods are Running and Ready; pods on not-Ready nodes are left to node-ready. The components (CoreDNS/kube-dns, kube-proxy, the CNI's DaemonSets, metrics-server, CCE's everest and autoscaler) are judged by workload and Service: not installed only when neither exists; fewer ready replicas than desired, scaled to zero while the Service remains, or a kube-system Service with a selector and no ready endpoint (the cluster DNS Service among them, with or without a baseline) fail.",
+            not_failures: &[
+                "Succeeded pods and the Failed pods of Jobs",
+                "pods on not-Ready nodes (node-ready's)",
+                "Pending pods younger than tolerances.pendingGrace",
+                "a component with no workload and no Service (not installed)",
+                "a component scaled to zero with no Service depending on it",
+                "a DaemonSet whose node selector matches no node",
+                "selector-less kube-system Services (manual EndpointSlices)",
+            ],
             needs: &[Source::Nodes, Source::Pods],
             uses_baseline: false,
             run: system_pods::system_pods,
@@ -235,6 +263,10 @@ pub fn catalogue() -> &'static [CheckDef] {
             kind: Exception,
             level: Fatal,
             description: "Against the baseline: no node gone, no node label lost, no new taint (beyond the node controller's condition taints).",
+            not_failures: &[
+                "nodes added since the baseline",
+                "the node controller's condition taints",
+            ],
             needs: &[Source::Nodes],
             uses_baseline: true,
             run: inventory::node_inventory,
@@ -245,6 +277,12 @@ pub fn catalogue() -> &'static [CheckDef] {
             kind: Exception,
             level: Fatal,
             description: "Deployments, StatefulSets and DaemonSets have every desired replica ready, available and updated, and no rollout is stuck (ProgressDeadlineExceeded); with a baseline, one already short before is a Warning. A workload whose pods pod-health reports is left to it.",
+            not_failures: &[
+                "workloads deliberately scaled to zero",
+                "DaemonSets whose node selector matches no node",
+                "OnDelete workloads' old replicas",
+                "workloads whose pods pod-health reports",
+            ],
             needs: &[Source::Workloads, Source::Pods, Source::Nodes],
             uses_baseline: false,
             run: workloads::workloads,
@@ -255,6 +293,12 @@ pub fn catalogue() -> &'static [CheckDef] {
             kind: Exception,
             level: Fatal,
             description: "No application pod in CrashLoopBackOff, ImagePullBackOff or ErrImagePull, Pending or Terminating past tolerances.pendingGrace, or (bare pods) not Ready; with a baseline, restart counts that jumped since are Warnings, as are problems the pod already had. System pods are left to system-pods.",
+            not_failures: &[
+                "Succeeded pods and the pods of finished Jobs",
+                "Pending or Terminating pods within tolerances.pendingGrace",
+                "system pods (system-pods')",
+                "pods on not-Ready nodes",
+            ],
             needs: &[Source::Pods, Source::Nodes],
             uses_baseline: false,
             run: pods::pod_health,
@@ -265,6 +309,12 @@ pub fn catalogue() -> &'static [CheckDef] {
             kind: Exception,
             level: Fatal,
             description: "Services with a selector have a ready endpoint (EndpointSlices); Fatal when the Service had ready endpoints in the baseline (or is new since), Warning otherwise. Services behind APIServices and webhooks are left to those items.",
+            not_failures: &[
+                "ExternalName Services",
+                "Services without a selector (manually managed EndpointSlices)",
+                "Services behind APIServices and webhooks (those items')",
+                "without a baseline, a Service without endpoints is only a Warning",
+            ],
             needs: &[Source::Services],
             uses_baseline: false,
             run: services::service_endpoints,
@@ -275,7 +325,11 @@ pub fn catalogue() -> &'static [CheckDef] {
             kind: Exception,
             level: Fatal,
             description: "PersistentVolumeClaims are Bound; one not Bound in the baseline either is a Warning.",
-            needs: &[Source::Claims],
+            not_failures: &[
+                "claims Pending on a WaitForFirstConsumer StorageClass (waiting for a first consumer)",
+                "with a baseline, claims already not Bound before",
+            ],
+            needs: &[Source::Claims, Source::StorageClasses],
             uses_baseline: false,
             run: storage::pvc_bound,
         },
@@ -285,6 +339,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             kind: Exception,
             level: Fatal,
             description: "Every APIService is Available (else the condition's reason); one already unavailable in the baseline is a Warning.",
+            not_failures: &["with a baseline, APIServices already unavailable before (Warning)"],
             needs: &[Source::ApiServices],
             uses_baseline: false,
             run: extensions::apiservices,
@@ -295,6 +350,10 @@ pub fn catalogue() -> &'static [CheckDef] {
             kind: Exception,
             level: Fatal,
             description: "No failurePolicy: Fail admission webhook and no CRD conversion webhook calls a Service without a ready endpoint (they block writes); one already so in the baseline is a Warning.",
+            not_failures: &[
+                "failurePolicy: Ignore webhooks",
+                "webhooks calling a URL rather than a Service",
+            ],
             needs: &[Source::Webhooks, Source::Services],
             uses_baseline: false,
             run: extensions::webhooks,
@@ -305,6 +364,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             kind: ItemKind::Risk,
             level: Level::Warning,
             description: "Every version a CustomResourceDefinition's objects are stored in (status.storedVersions) is still served; one that is not must be migrated away from before an upgrade of the CRD can drop it.",
+            not_failures: &["versions no object is stored in"],
             needs: &[Source::CrdVersions],
             uses_baseline: false,
             run: extensions::crd_versions,
@@ -315,6 +375,10 @@ pub fn catalogue() -> &'static [CheckDef] {
             kind: Exception,
             level: Fatal,
             description: "No object whose last-applied-configuration or newest managedFields entry, and no latest deployed Helm v3 release whose manifest, uses an API version removed at or before the target (data/removed-apis.yaml); objects migrated since are not flagged.",
+            not_failures: &[
+                "objects migrated to a served version since their last write",
+                "Helm releases other than the latest deployed one",
+            ],
             needs: &[Source::RemovedApis],
             uses_baseline: false,
             run: removed_apis::removed_apis,
@@ -325,6 +389,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             kind: ItemKind::Risk,
             level: Level::Warning,
             description: "Warning events since the baseline was taken (or all kept ones), grouped by object and reason; Warning level when a reason usually means damage, Info otherwise, never Fatal.",
+            not_failures: &["Normal events; it is never Fatal"],
             needs: &[Source::Events],
             uses_baseline: false,
             run: events::events,
@@ -335,6 +400,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             kind: Exception,
             level: Fatal,
             description: "Opt-in (--synthetic; needs write permission): a DaemonSet with tiny requests tolerating every taint, in a dedicated namespace, gets a Ready pod on every schedulable node before a deadline; everything it made is deleted afterwards.",
+            not_failures: &["a cluster where it was not opted into (Skipped)"],
             needs: &[],
             uses_baseline: false,
             run: synthetic::synthetic_pod,
@@ -446,6 +512,15 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
+
+    #[test]
+    fn every_check_says_what_it_does_not_count_as_a_failure() {
+        for def in catalogue() {
+            assert!(!def.not_failures.is_empty(), "{} lists no non-failures", def.name);
+        }
+        let pvc = find("pvc-bound").unwrap();
+        assert!(pvc.not_failures.iter().any(|n| n.contains("WaitForFirstConsumer")));
+    }
     use crate::testing::NodeFixture;
 
     #[test]

@@ -304,4 +304,20 @@ mod tests {
             ItemPhase::Success
         );
     }
+
+    /// Legitimate states: Succeeded pods and the pods of finished Jobs.
+    #[test]
+    fn completed_and_job_pods_are_not_failures() {
+        let mut failed_try = PodFixture::running("batch", "report-x1").owned_by("Job", "report");
+        failed_try.0.phase = "Failed".into();
+        failed_try.0.ready = false;
+        let now = cluster()
+            .pod(PodFixture::running("batch", "report-x2").owned_by("Job", "report").succeeded())
+            .pod(PodFixture::running("batch", "bare-done").succeeded())
+            .pod(failed_try);
+        for baseline in [None, Some(&cluster())] {
+            let item = pod_health(&now, baseline);
+            assert_eq!(item.phase, ItemPhase::Success, "{}: {:?}", item.message, item.evidence);
+        }
+    }
 }

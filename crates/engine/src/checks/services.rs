@@ -105,4 +105,18 @@ mod tests {
         );
         assert_eq!(judge(&s, Some(&Snapshot::test())).phase, ItemPhase::Success);
     }
+
+    /// Legitimate states: a selector-less Service whose EndpointSlices are managed by
+    /// hand (even with none ready) is not judged; ExternalName Services are not gathered
+    /// (see gather/sources/services.rs).
+    #[test]
+    fn a_selectorless_service_with_manual_endpoints_is_not_judged() {
+        let mut now = Snapshot::test().service("shop", "legacy-db", 0);
+        if let crate::snapshot::Gathered::Ok(list) = &mut now.services {
+            list[0].has_selector = false;
+        }
+        for baseline in [None, Some(&Snapshot::test())] {
+            assert_eq!(judge(&now, baseline).phase, ItemPhase::Success);
+        }
+    }
 }

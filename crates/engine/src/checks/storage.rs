@@ -1,6 +1,8 @@
 //! `pvc-bound`: every PersistentVolumeClaim is Bound.
 //!
-//! Against the baseline, a claim that was not Bound before either is a Warning; a claim
+//! A claim Pending on a `volumeBindingMode: WaitForFirstConsumer` StorageClass waits, by
+//! design, for a pod that uses it: not a failure (a consumer that cannot start is
+//! pod-health's). Against the baseline, a claim that was not Bound before either is a Warning; a claim
 //! Bound before (or new since) that is not Bound now is Fatal.
 
 use postcheck_model::Evidence;
@@ -13,12 +15,17 @@ pub(super) fn pvc_bound(ctx: &CheckContext) -> Finding {
     let baseline = ctx.baseline.filter(|b| b.claims.ok().is_some());
     let mut graded = Graded::default();
     let mut judged = 0;
+    let mut waiting = 0;
     for c in ctx.snapshot.claim_list() {
         if ctx.policy.excludes_object(&c.namespace, &c.name) {
             continue;
         }
         judged += 1;
         if c.phase == "Bound" {
+            continue;
+        }
+        if c.phase == "Pending" && ctx.snapshot.waits_for_first_consumer(c) {
+            waiting += 1;
             continue;
         }
         let before = baseline.and_then(|b| {
@@ -34,8 +41,14 @@ pub(super) fn pvc_bound(ctx: &CheckContext) -> Finding {
             Evidence::namespaced("PersistentVolumeClaim", &c.namespace, &c.name, reason),
         );
     }
-    graded.finding(format!("{judged} PersistentVolumeClaim(s) Bound"), |f, w| {
-        format!("{} PersistentVolumeClaim(s) not Bound{}", f + w, already(w))
+    let bound = judged - waiting;
+    let waiting = if waiting > 0 {
+        format!("; {waiting} Pending for a first consumer (WaitForFirstConsumer), as designed")
+    } else {
+        String::new()
+    };
+    graded.finding(format!("{bound} PersistentVolumeClaim(s) Bound{waiting}"), |f, w| {
+        format!("{} PersistentVolumeClaim(s) not Bound{}{waiting}", f + w, already(w))
     })
 }
 
@@ -73,5 +86,23 @@ mod tests {
             run("pvc-bound", &only_old, Some(&before), &target("v1.37"), &Policy::default()).level,
             Level::Warning
         );
+    }
+
+    /// A legitimate state: a claim of a WaitForFirstConsumer class that no pod uses yet.
+    #[test]
+    fn a_claim_waiting_for_its_first_consumer_passes_with_or_without_a_baseline() {
+        let now = Snapshot::test()
+            .storage_class("local-wffc", true)
+            .storage_class("standard", false)
+            .claim_of_class("shop", "scratch", "Pending", "local-wffc");
+        for baseline in [None, Some(&Snapshot::test())] {
+            let item = run("pvc-bound", &now, baseline, &target("v1.37"), &Policy::default());
+            assert_eq!(item.phase, ItemPhase::Success, "{}", item.message);
+            assert!(item.message.contains("first consumer"), "{}", item.message);
+        }
+        // An Immediate class's Pending claim is still a failure.
+        let stuck = now.claim_of_class("shop", "data", "Pending", "standard");
+        let item = run("pvc-bound", &stuck, None, &target("v1.37"), &Policy::default());
+        assert_eq!(named(&item), ["data"]);
     }
 }

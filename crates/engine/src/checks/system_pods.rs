@@ -7,10 +7,14 @@
 //! another item owns their cause: pods on a node that is not Ready (node-ready), the
 //! control-plane's own pods (control-plane), completed pods, and pods Pending for less
 //! than the policy's grace.
+//!
+//! Beside the pods, the components themselves are judged by their workloads and Services
+//! ([`super::components`]): a component whose pods are all gone is not "not installed"
+//! while its workload or Service remains.
 
 use postcheck_model::Evidence;
 
-use super::{CheckContext, Finding};
+use super::{CheckContext, Finding, components};
 use crate::snapshot::Pod;
 
 const CRITICAL: [&str; 2] = ["system-cluster-critical", "system-node-critical"];
@@ -97,7 +101,10 @@ pub(super) fn system_pods(ctx: &CheckContext) -> Finding {
     for pod in
         snapshot.pod_list().iter().filter(|p| is_system_pod(p) && !ctx.policy.excludes_pod(p))
     {
+        let finished_job =
+            pod.phase == "Failed" && pod.owner.as_ref().is_some_and(|o| o.kind == "Job");
         if pod.phase == "Succeeded"
+            || finished_job
             || (pod.namespace == "kube-system" && label_is(pod, "component", &CONTROL_PLANE))
         {
             continue;
@@ -116,11 +123,15 @@ pub(super) fn system_pods(ctx: &CheckContext) -> Finding {
         }
     }
 
+    let parts = components::judge(snapshot, ctx.policy);
+    evidence.extend(parts.evidence);
     let summary: Vec<String> = COMPONENTS
         .iter()
         .map(|c| {
             let pods: Vec<_> = judged.iter().filter(|p| (c.matches)(p)).collect();
-            if pods.is_empty() {
+            if pods.is_empty() && parts.present.contains(&c.name) {
+                format!("{} has no pods", c.name)
+            } else if pods.is_empty() {
                 format!("{} not installed", c.name)
             } else {
                 format!(
@@ -133,6 +144,12 @@ pub(super) fn system_pods(ctx: &CheckContext) -> Finding {
         })
         .collect();
     let mut summary = summary.join(", ");
+    let workloads_read = snapshot.workloads.ok().is_some() && snapshot.services.ok().is_some();
+    if workloads_read {
+        summary.push_str(&format!("; components: {}", parts.summary.join(", ")));
+    } else {
+        summary.push_str("; components not judged (workloads or Services not read)");
+    }
     if left_to_node_ready > 0 {
         summary.push_str(&format!(
             "; {left_to_node_ready} pod(s) on not-Ready nodes left to node-ready"
@@ -141,7 +158,7 @@ pub(super) fn system_pods(ctx: &CheckContext) -> Finding {
     Finding::from_evidence(
         evidence,
         format!("{} system pod(s) Running and Ready: {summary}", judged.len()),
-        |n| format!("{n} system pod(s) not Running and Ready: {summary}"),
+        |n| format!("{n} system pod(s) or component(s) not healthy: {summary}"),
     )
 }
 
@@ -154,7 +171,7 @@ mod tests {
     use crate::policy::Policy;
     use crate::request::CheckSpec;
     use crate::snapshot::Snapshot;
-    use crate::testing::{NodeFixture, PodFixture};
+    use crate::testing::{NodeFixture, PodFixture, WorkloadFixture};
 
     fn coredns(name: &str) -> PodFixture {
         PodFixture::running("kube-system", name)
@@ -252,5 +269,111 @@ mod tests {
             run("system-pods", &snapshot, None, &CheckSpec::default(), &policy).phase,
             ItemPhase::Success
         );
+    }
+
+    fn dns_deployment(ready: i32, desired: i32) -> WorkloadFixture {
+        let mut w = WorkloadFixture::complete("Deployment", "kube-system", "coredns", desired);
+        w.0.ready = ready;
+        w.0.available = ready;
+        w
+    }
+
+    #[test]
+    fn dns_scaled_to_zero_while_its_service_remains_fails_naming_both() {
+        let snapshot = Snapshot::test()
+            .nodes(["n1", "n2"].map(NodeFixture::ready))
+            .workload(dns_deployment(0, 0))
+            .service("kube-system", "kube-dns", 0);
+        let item = item(&snapshot);
+        assert_eq!(item.phase, ItemPhase::Failed, "{}", item.message);
+        assert_eq!(named(&item), ["coredns", "kube-dns"]);
+        assert!(item.evidence[0].reason.contains("scaled to zero"), "{}", item.evidence[0].reason);
+        assert!(item.evidence[0].reason.contains("kube-system/kube-dns"), "{:?}", item.evidence);
+        assert!(item.evidence[1].reason.contains("coredns 0/0"), "{:?}", item.evidence);
+        assert!(item.message.contains("CoreDNS has no pods"), "{}", item.message);
+        // With or without a baseline.
+        let with = run(
+            "system-pods",
+            &snapshot,
+            Some(&snapshot),
+            &CheckSpec::default(),
+            &Policy::default(),
+        );
+        assert_eq!(with.phase, ItemPhase::Failed);
+    }
+
+    #[test]
+    fn a_dns_service_without_a_ready_endpoint_fails_even_without_a_workload() {
+        let snapshot = healthy().service("kube-system", "kube-dns", 0);
+        let item = item(&snapshot);
+        assert_eq!(item.phase, ItemPhase::Failed);
+        assert_eq!(named(&item), ["kube-dns"]);
+        assert!(item.evidence[0].reason.contains("no workload"), "{}", item.evidence[0].reason);
+    }
+
+    #[test]
+    fn a_cni_daemonset_missing_pods_on_some_nodes_fails() {
+        let mut ds = WorkloadFixture::complete("DaemonSet", "kube-system", "calico-node", 3);
+        ds.0.ready = 1;
+        let item = item(&healthy().workload(ds));
+        assert_eq!(item.phase, ItemPhase::Failed);
+        assert_eq!(named(&item), ["calico-node"]);
+        assert!(item.evidence[0].reason.contains("CNI 1/3 ready"), "{}", item.evidence[0].reason);
+    }
+
+    #[test]
+    fn a_short_component_workload_fails_and_a_healthy_one_passes() {
+        let item =
+            item(&healthy().workload(dns_deployment(1, 2)).service("kube-system", "kube-dns", 1));
+        assert_eq!(named(&item), ["coredns"]);
+        let item =
+            item_ok(healthy().workload(dns_deployment(2, 2)).service("kube-system", "kube-dns", 2));
+        assert!(item.message.contains("CoreDNS Deployment 2/2 ready"), "{}", item.message);
+        assert!(item.message.contains("metrics-server not installed"), "{}", item.message);
+    }
+
+    #[test]
+    fn any_kube_system_service_with_a_selector_and_no_endpoint_fails() {
+        let item = item(&healthy().service("kube-system", "my-addon", 0));
+        assert_eq!(named(&item), ["my-addon"]);
+    }
+
+    fn item_ok(snapshot: Snapshot) -> postcheck_model::CheckItem {
+        let item = item(&snapshot);
+        assert_eq!(item.phase, ItemPhase::Success, "{}: {:?}", item.message, item.evidence);
+        item
+    }
+
+    /// Legitimate states: none of these is a failure.
+    #[test]
+    fn legitimate_states_pass() {
+        // A component scaled to zero with no Service depending on it.
+        let mut autoscaler =
+            WorkloadFixture::complete("Deployment", "kube-system", "cluster-autoscaler", 0);
+        autoscaler.0.ready = 0;
+        item_ok(healthy().workload(autoscaler));
+        // A DaemonSet whose node selector matches no node: nothing desired.
+        item_ok(healthy().workload(WorkloadFixture::complete(
+            "DaemonSet",
+            "kube-system",
+            "yangtse-agent",
+            0,
+        )));
+        // Succeeded pods and pods of completed Jobs.
+        item_ok(healthy().pod(PodFixture::running("kube-system", "cleanup-job-x").succeeded()));
+        let mut retried =
+            PodFixture::running("kube-system", "cleanup-job-y").owned_by("Job", "cleanup");
+        retried.0.phase = "Failed".into();
+        retried.0.ready = false;
+        item_ok(healthy().pod(retried));
+        // A selector-less Service with manually managed EndpointSlices (and none ready).
+        let mut s = healthy().service("kube-system", "manual", 0);
+        if let crate::snapshot::Gathered::Ok(list) = &mut s.services {
+            list.last_mut().unwrap().has_selector = false;
+        }
+        item_ok(s);
+        // Not installed at all: no workload, no Service.
+        let item = item_ok(healthy());
+        assert!(item.message.contains("everest not installed"), "{}", item.message);
     }
 }

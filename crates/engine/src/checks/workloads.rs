@@ -225,4 +225,18 @@ mod tests {
         let pod_health = run("pod-health", &now, None, &target("v1.37.2"), &Policy::default());
         assert_eq!(pod_health.phase, ItemPhase::Success, "one fault, one item: {pod_health:?}");
     }
+
+    /// Legitimate states: a Deployment deliberately scaled to zero, a DaemonSet whose node
+    /// selector matches no node (nothing desired).
+    #[test]
+    fn scaled_to_zero_and_daemonsets_matching_no_node_pass() {
+        let now = cluster()
+            .workload(WorkloadFixture::complete("Deployment", "shop", "paused", 0))
+            .workload(WorkloadFixture::complete("StatefulSet", "shop", "idle-db", 0))
+            .workload(WorkloadFixture::complete("DaemonSet", "gpu", "gpu-driver", 0));
+        for baseline in [None, Some(&cluster())] {
+            let item = judge(&now, baseline);
+            assert_eq!(item.phase, ItemPhase::Success, "{}: {:?}", item.message, item.evidence);
+        }
+    }
 }

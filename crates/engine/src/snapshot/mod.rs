@@ -38,7 +38,7 @@ pub use nodes::{Condition, Node, Taint};
 pub use pods::{Container, Owner, Pod};
 pub use removed_apis::{ApiUse, HelmRelease, ManagedEntry, ManifestObject, RemovedApiUses};
 pub use services::{ServiceEndpoints, ServiceRef};
-pub use storage::Claim;
+pub use storage::{Claim, StorageClass};
 pub use synthetic::{FailedNode, SyntheticOutcome};
 pub use workloads::Workload;
 
@@ -89,6 +89,9 @@ macro_rules! source_table {
                 /// CustomResourceDefinitions' served and stored versions.
                 CrdVersions crd_versions crd_versions: Vec<CrdVersions> =
                     "crd-versions", "the CustomResourceDefinitions' versions";
+                /// StorageClasses' volume binding modes.
+                StorageClasses storage_classes storage_classes: Vec<StorageClass> =
+                    "storage-classes", "the StorageClasses";
             }
             actions {
                 /// The synthetic pod's run: an action, opt-in, so not in [`Source::ALL`].

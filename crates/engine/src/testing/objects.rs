@@ -17,7 +17,7 @@ use chrono::Duration;
 use super::fixture_time;
 use crate::snapshot::{
     ApiService, ApiUse, Claim, Gathered, HelmRelease, ManagedEntry, ManifestObject,
-    ServiceEndpoints, ServiceRef, Snapshot, WarningEvent, Webhook, Workload,
+    ServiceEndpoints, ServiceRef, Snapshot, StorageClass, WarningEvent, Webhook, Workload,
 };
 
 fn push<T>(list: &mut Gathered<Vec<T>>, item: T) {
@@ -49,10 +49,34 @@ impl Snapshot {
     }
 
     /// Adds a PersistentVolumeClaim in `phase`.
-    pub fn claim(mut self, namespace: &str, name: &str, phase: &str) -> Self {
+    pub fn claim(self, namespace: &str, name: &str, phase: &str) -> Self {
+        self.push_claim(namespace, name, phase, None)
+    }
+
+    /// Adds a PersistentVolumeClaim of StorageClass `class` in `phase`.
+    pub fn claim_of_class(self, namespace: &str, name: &str, phase: &str, class: &str) -> Self {
+        self.push_claim(namespace, name, phase, Some(class))
+    }
+
+    fn push_claim(mut self, namespace: &str, name: &str, phase: &str, class: Option<&str>) -> Self {
         push(
             &mut self.claims,
-            Claim { namespace: namespace.into(), name: name.into(), phase: phase.into() },
+            Claim {
+                namespace: namespace.into(),
+                name: name.into(),
+                phase: phase.into(),
+                storage_class: class.map(Into::into),
+            },
+        );
+        self
+    }
+
+    /// Adds a StorageClass; `wait_for_first_consumer` for `volumeBindingMode:
+    /// WaitForFirstConsumer`.
+    pub fn storage_class(mut self, name: &str, wait_for_first_consumer: bool) -> Self {
+        push(
+            &mut self.storage_classes,
+            StorageClass { name: name.into(), wait_for_first_consumer },
         );
         self
     }

@@ -20,6 +20,14 @@ pub async fn up_on_1_36(nodes: usize) -> TestCluster {
         .unwrap_or_else(|e| panic!("the test control plane could not start (are the binaries built? scripts/k8s-binaries): {e}"))
 }
 
+/// Upgrades the cluster, every node with it, to 1.37.
+pub async fn upgrade_to_1_37(cluster: &mut TestCluster) {
+    cluster
+        .upgrade("1.37", postcheck_testenv::NodesToMove::All)
+        .await
+        .unwrap_or_else(|e| panic!("upgrading the test cluster to 1.37: {e}"));
+}
+
 /// The upgrade under test.
 pub fn spec() -> CheckSpec {
     CheckSpec { source: Some("v1.36".parse().unwrap()), target: Some("v1.37".parse().unwrap()) }

@@ -247,9 +247,21 @@ pub(crate) struct Claim {
     /// Metadata.
     #[serde(default)]
     pub(crate) metadata: Meta,
+    /// Spec.
+    #[serde(default)]
+    pub(crate) spec: ClaimSpec,
     /// Status.
     #[serde(default)]
     pub(crate) status: PhaseOnly,
+}
+
+/// A PersistentVolumeClaim's spec, as far as its class.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ClaimSpec {
+    /// `storageClassName`.
+    #[serde(default)]
+    pub(crate) storage_class_name: Option<String>,
 }
 
 /// A core/v1 Event.

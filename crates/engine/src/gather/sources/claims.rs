@@ -1,4 +1,4 @@
-//! PersistentVolumeClaims, all namespaces, each compacted to its phase.
+//! PersistentVolumeClaims, all namespaces, each compacted to its phase and StorageClass.
 
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 
@@ -16,5 +16,6 @@ fn claim(c: api::Claim) -> Option<Claim> {
         namespace: c.metadata.namespace.unwrap_or_default(),
         name: c.metadata.name,
         phase: c.status.phase.unwrap_or_else(|| "Pending".into()),
+        storage_class: c.spec.storage_class_name,
     })
 }
