@@ -171,6 +171,22 @@ fn the_model_depends_on_nothing_of_ours() {
 }
 
 #[test]
+fn the_report_depends_on_the_model_only() {
+    let toml = std::fs::read_to_string(root().join("crates/report/Cargo.toml")).unwrap();
+    let shipped = shipped_sections(&toml);
+    let ours: Vec<&str> = shipped
+        .lines()
+        .filter(|line| line.trim_start().starts_with("postcheck-"))
+        .filter(|line| !line.trim_start().starts_with("postcheck-model"))
+        .collect();
+    assert!(ours.is_empty(), "crates/report/Cargo.toml depends on more than the model: {ours:?}");
+    for path in sources(&root().join("crates/report/src")) {
+        let code = shipped_code(&path).replace("postcheck_model", "");
+        assert!(!code.contains("postcheck_"), "{} names one of our crates", path.display());
+    }
+}
+
+#[test]
 fn test_support_never_ships() {
     let lib = std::fs::read_to_string(root().join("crates/engine/src/lib.rs")).unwrap();
     assert!(
