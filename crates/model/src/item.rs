@@ -55,6 +55,18 @@ pub enum ItemPhase {
     Skipped,
 }
 
+/// Whether the upgrade is to blame for a finding: how it compares with the baseline (the
+/// cluster before the upgrade). Absent when there was no baseline to compare with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Blame {
+    /// Not there before the upgrade: the upgrade may be to blame. Only new findings can
+    /// make an item Fatal.
+    New,
+    /// Already there before the upgrade: not the upgrade's doing (at most a Warning).
+    PreExisting,
+}
+
 /// One object an item names, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -68,12 +80,21 @@ pub struct Evidence {
     pub name: String,
     /// Why this object is named.
     pub reason: String,
+    /// Against the baseline: new since it, or there before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blame: Option<Blame>,
 }
 
 impl Evidence {
     /// Evidence about a cluster-scoped object.
     pub fn cluster(kind: &str, name: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self { kind: kind.to_owned(), namespace: None, name: name.into(), reason: reason.into() }
+        Self {
+            kind: kind.to_owned(),
+            namespace: None,
+            name: name.into(),
+            reason: reason.into(),
+            blame: None,
+        }
     }
 
     /// Evidence about a namespaced object.
@@ -88,6 +109,7 @@ impl Evidence {
             namespace: Some(namespace.into()),
             name: name.into(),
             reason: reason.into(),
+            blame: None,
         }
     }
 }

@@ -8,14 +8,22 @@
 //! - [`version`]: CCE and Kubernetes version strings (`v1.19.16-r80`, `v1.30.4-eks-a737599`).
 //! - [`item`]: one check item of a report, CCE's item fields plus evidence.
 //! - [`task`]: the `PostCheckTask` request and response documents, and list pages.
+//! - [`precheck`]: the `PreCheckTask` documents of CCE's pre-upgrade check.
 
 pub mod item;
+pub mod precheck;
 pub mod task;
 pub mod version;
 
-pub use item::{CheckItem, Evidence, ItemGroup, ItemKind, ItemPhase, Level};
+pub use item::{Blame, CheckItem, Evidence, ItemGroup, ItemKind, ItemPhase, Level};
 pub use task::{
     API_VERSION, KIND, PostCheckRequest, PostCheckSpec, PostCheckTask, TaskList, TaskMetadata,
     TaskPhase, TaskStatus,
+};
+pub use precheck::{
+    AddonRisk, ConfigurationRisk, DeprecatedApiRisk, ItemsCheckStatus, NodeCheckStatus, NodeInfo,
+    NodeRisk, NodeStageStatus, PRECHECK_KIND, PreCheckItemStatus, PreCheckRequest, PreCheckTask,
+    PreCheckTaskList, PrecheckPhase, PrecheckSpec, PrecheckStatus, ResourceSelector, RiskSource,
+    SkippedCheckItem,
 };
 pub use version::{ParseVersionError, Version};
