@@ -16,14 +16,14 @@ pub mod task;
 pub mod version;
 
 pub use item::{Blame, CheckItem, Evidence, ItemGroup, ItemKind, ItemPhase, Level};
-pub use task::{
-    API_VERSION, KIND, PostCheckRequest, PostCheckSpec, PostCheckTask, TaskList, TaskMetadata,
-    TaskPhase, TaskStatus,
-};
 pub use precheck::{
     AddonRisk, ConfigurationRisk, DeprecatedApiRisk, ItemsCheckStatus, NodeCheckStatus, NodeInfo,
     NodeRisk, NodeStageStatus, PRECHECK_KIND, PreCheckItemStatus, PreCheckRequest, PreCheckTask,
     PreCheckTaskList, PrecheckPhase, PrecheckSpec, PrecheckStatus, ResourceSelector, RiskSource,
     SkippedCheckItem,
+};
+pub use task::{
+    API_VERSION, KIND, PostCheckRequest, PostCheckSpec, PostCheckTask, TaskList, TaskMetadata,
+    TaskPhase, TaskStatus,
 };
 pub use version::{ParseVersionError, Version};
