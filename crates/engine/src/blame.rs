@@ -287,4 +287,119 @@ mod tests {
         assert!(blamed.resolved.is_empty());
         assert_eq!(blamed.counts, BlameCounts::default());
     }
+
+    /// One hand-built fault per item the blame step compares, each making that item fail.
+    fn faults() -> Vec<(&'static str, fn(Snapshot) -> Snapshot)> {
+        use crate::snapshot::{ApiUse, CrdVersions, Gathered};
+        use crate::testing::{NodeFixture, PodFixture, WorkloadFixture};
+        vec![
+            ("apiserver-health", |s| s.health_failed("readyz", "etcd", "failed: reason withheld")),
+            ("node-ready", |s| s.node(NodeFixture::ready("down").unreachable())),
+            ("node-conditions", |s| {
+                s.node(NodeFixture::ready("full").condition(
+                    "DiskPressure",
+                    "True",
+                    "KubeletHasDiskPressure",
+                ))
+            }),
+            ("node-schedulable", |s| s.node(NodeFixture::ready("cordoned").cordoned())),
+            ("system-pods", |s| {
+                s.pod(
+                    PodFixture::running("kube-system", "kube-flannel-ds-x2x4z")
+                        .waiting("CrashLoopBackOff", 4),
+                )
+            }),
+            ("workloads", |s| {
+                s.workload(
+                    WorkloadFixture::complete("Deployment", "shop", "web", 3).available(1).ready(1),
+                )
+            }),
+            ("pod-health", |s| {
+                s.pod(
+                    PodFixture::running("shop", "api-7d9f8b6c5d-x2x4z")
+                        .waiting("CrashLoopBackOff", 5),
+                )
+            }),
+            ("service-endpoints", |s| s.service("shop", "cart", 0)),
+            ("pvc-bound", |s| s.claim("shop", "data", "Pending")),
+            ("apiservices", |s| {
+                s.api_service("v1beta1.metrics.k8s.io", Some(("monitoring", "gone")), false)
+            }),
+            ("webhooks", |s| {
+                s.service("w", "svc", 0).webhook(
+                    "ValidatingWebhookConfiguration",
+                    "guard",
+                    true,
+                    ("w", "svc"),
+                )
+            }),
+            ("crd-versions", |mut s| {
+                s.crd_versions = Gathered::Ok(vec![CrdVersions {
+                    name: "widgets.example.com".into(),
+                    served: vec!["v1".into()],
+                    stored: vec!["v1alpha1".into(), "v1".into()],
+                }]);
+                s
+            }),
+            ("removed-apis", |s| {
+                s.api_use(
+                    ApiUse::object("Deployment", Some("shop"), "legacy")
+                        .last_applied("extensions/v1beta1"),
+                )
+            }),
+            ("events", |s| {
+                s.event("shop", "Pod", "api", "BackOff", 4, chrono::Duration::minutes(1))
+            }),
+        ]
+    }
+
+    fn clean() -> Snapshot {
+        use crate::testing::NodeFixture;
+        let mut s = Snapshot::test().nodes(["n1", "n2"].map(NodeFixture::ready));
+        s.taken_at -= chrono::Duration::hours(1);
+        s
+    }
+
+    #[test]
+    fn every_compared_item_blames_a_fault_on_the_upgrade_only_when_the_baseline_lacks_it() {
+        use crate::testing::NodeFixture;
+        let spec = crate::checks::testing::target("v1.37.2");
+        let policy = Policy::default();
+        let compared: Vec<&str> = checks::catalogue()
+            .iter()
+            .filter(|d| {
+                d.blame == Blamed::Compared && !d.uses_baseline && d.name != "synthetic-pod"
+            })
+            .map(|d| d.name)
+            .collect();
+        let covered: Vec<&str> = faults().iter().map(|(name, _)| *name).collect();
+        assert_eq!(covered, compared, "one fault per compared item, in catalogue order");
+        for (name, fault) in faults() {
+            let now = fault(Snapshot::test().nodes(["n1", "n2"].map(NodeFixture::ready)));
+            let none = postcheck_model::BaselineRef::none();
+            let fresh = crate::verdict::report(&now, Some(&clean()), &none, &spec, &policy);
+            let item = fresh.items_status.iter().find(|i| i.name == name).unwrap();
+            assert_eq!(item.phase, ItemPhase::Failed, "{name} should fail: {item:#?}");
+            assert!(item.evidence.iter().all(|e| e.blame == Some(Blame::New)), "{name}: {item:#?}");
+
+            let before = fault(clean());
+            let known = crate::verdict::report(&now, Some(&before), &none, &spec, &policy);
+            let item = known.items_status.iter().find(|i| i.name == name).unwrap();
+            assert!(
+                !item.is_fatal_failure(),
+                "{name}: a fault already there is never Fatal: {item:#?}"
+            );
+            if item.phase == ItemPhase::Failed {
+                assert!(
+                    item.evidence.iter().all(|e| e.blame == Some(Blame::PreExisting)),
+                    "{name}: {item:#?}"
+                );
+            }
+            assert!(
+                known.blame.unwrap().new == 0 || name == "events",
+                "{name}: {:#?}",
+                known.blame
+            );
+        }
+    }
 }
