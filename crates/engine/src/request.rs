@@ -24,8 +24,18 @@ pub struct CheckSpec {
 impl CheckSpec {
     /// Reads CCE's wire spec (`clusterVersion`, `targetVersion`).
     pub fn from_wire(spec: &PostCheckSpec) -> Result<Self, ParseVersionError> {
+        Self::parse(&spec.cluster_version, &spec.target_version)
+    }
+
+    /// Reads CCE's pre-check spec: `clusterVersion` is the version now (`source`),
+    /// `targetVersion` the one the upgrade will go to (`target`).
+    pub fn from_precheck(spec: &PrecheckSpec) -> Result<Self, ParseVersionError> {
+        Self::parse(&spec.cluster_version, &spec.target_version)
+    }
+
+    fn parse(source: &Option<String>, target: &Option<String>) -> Result<Self, ParseVersionError> {
         let parse = |v: &Option<String>| v.as_deref().map(Version::parse).transpose();
-        Ok(Self { source: parse(&spec.cluster_version)?, target: parse(&spec.target_version)? })
+        Ok(Self { source: parse(source)?, target: parse(target)? })
     }
 }
 
@@ -55,15 +65,6 @@ impl CheckRequest {
             policy: Policy::default(),
             deadline,
         }
-    }
-}
-
-impl CheckSpec {
-    /// Reads CCE's pre-check spec: `clusterVersion` is the version now (`source`),
-    /// `targetVersion` the one the upgrade will go to (`target`).
-    pub fn from_precheck(spec: &PrecheckSpec) -> Result<Self, ParseVersionError> {
-        let parse = |v: &Option<String>| v.as_deref().map(Version::parse).transpose();
-        Ok(Self { source: parse(&spec.cluster_version)?, target: parse(&spec.target_version)? })
     }
 }
 

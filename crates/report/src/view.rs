@@ -342,29 +342,9 @@ impl Report {
             upgrade.push(Fact::text("Synthetic pod check", "requested"));
         }
 
-        let mut timings = Vec::new();
-        let stamps = [
-            ("Task created", task.metadata.creation_timestamp),
-            ("Check started", status.started_at),
-            ("Check finished", status.finished_at),
-            ("Task last written", task.metadata.update_timestamp),
-        ];
-        for (label, at) in stamps {
-            if let Some(at) = at.as_ref().map(stamp) {
-                timings.push(Fact::time(label, &at));
-            }
-        }
-        if let Some(ms) = status.duration_ms {
-            let exact = if ms >= 1_000 { format!(" ({ms} ms)") } else { String::new() };
-            timings.push(Fact::text("Duration", format!("{}{exact}", duration(ms))));
-        }
-
-        let upgrade_line = match (&spec.cluster_version, &spec.target_version) {
-            (Some(from), Some(to)) => Some(format!("{from} → {to}")),
-            (None, Some(to)) => Some(format!("to {to}")),
-            (Some(from), None) => Some(format!("from {from}")),
-            (None, None) => None,
-        };
+        let timings =
+            timings(&task.metadata, (status.started_at, status.finished_at), status.duration_ms);
+        let upgrade_line = upgrade_line(&spec.cluster_version, &spec.target_version);
         let items: Vec<(ItemGroup, Item)> =
             status.items_status.iter().map(|i| (i.group, item(i))).collect();
         let mut blame = blame_counts(&items);
@@ -408,27 +388,9 @@ impl Report {
                 spec.skipped_check_item_list.iter().map(|s| s.name.as_str()).collect();
             upgrade.push(Fact::text("Skipped on request", names.join(", ")));
         }
-        let mut timings = Vec::new();
-        let stamps = [
-            ("Task created", task.metadata.creation_timestamp),
-            ("Check started", status.started_at),
-            ("Check finished", status.finished_at),
-            ("Task last written", task.metadata.update_timestamp),
-        ];
-        for (label, at) in stamps {
-            if let Some(at) = at.as_ref().map(stamp) {
-                timings.push(Fact::time(label, &at));
-            }
-        }
-        if let Some(ms) = status.duration_ms {
-            timings.push(Fact::text("Duration", duration(ms)));
-        }
-        let upgrade_line = match (&spec.cluster_version, &spec.target_version) {
-            (Some(from), Some(to)) => Some(format!("{from} → {to}")),
-            (None, Some(to)) => Some(format!("to {to}")),
-            (Some(from), None) => Some(format!("from {from}")),
-            (None, None) => None,
-        };
+        let timings =
+            timings(&task.metadata, (status.started_at, status.finished_at), status.duration_ms);
+        let upgrade_line = upgrade_line(&spec.cluster_version, &spec.target_version);
         let merged = status.merged_items();
         let items: Vec<(ItemGroup, Item)> = merged.iter().map(|i| (i.group, item(i))).collect();
         let (tone, meaning) = match status.phase {
@@ -511,6 +473,41 @@ fn verdict(status: &TaskStatus) -> Verdict {
         meaning,
         show_meaning,
         message: status.message.clone(),
+    }
+}
+
+/// The task's timestamps and duration, as facts.
+fn timings(
+    metadata: &postcheck_model::TaskMetadata,
+    (started, finished): (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+    duration_ms: Option<u64>,
+) -> Vec<Fact> {
+    let mut timings = Vec::new();
+    let stamps = [
+        ("Task created", metadata.creation_timestamp),
+        ("Check started", started),
+        ("Check finished", finished),
+        ("Task last written", metadata.update_timestamp),
+    ];
+    for (label, at) in stamps {
+        if let Some(at) = at.as_ref().map(stamp) {
+            timings.push(Fact::time(label, &at));
+        }
+    }
+    if let Some(ms) = duration_ms {
+        let exact = if ms >= 1_000 { format!(" ({ms} ms)") } else { String::new() };
+        timings.push(Fact::text("Duration", format!("{}{exact}", duration(ms))));
+    }
+    timings
+}
+
+/// `v1.36 → v1.37`, `to v1.37`, `from v1.36`.
+fn upgrade_line(from: &Option<String>, to: &Option<String>) -> Option<String> {
+    match (from, to) {
+        (Some(from), Some(to)) => Some(format!("{from} → {to}")),
+        (None, Some(to)) => Some(format!("to {to}")),
+        (Some(from), None) => Some(format!("from {from}")),
+        (None, None) => None,
     }
 }
 

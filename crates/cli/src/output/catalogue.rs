@@ -8,11 +8,7 @@ use super::Style;
 /// Renders the catalogue as a table: what each item checks, what it reads, and what it
 /// deliberately does not count as a failure.
 pub(crate) fn table(defs: &[CheckDef], style: Style) -> String {
-    let mut table = Table::new();
-    table.load_preset(presets::UTF8_FULL_CONDENSED).force_no_tty();
-    if style.fit_terminal {
-        table.set_content_arrangement(ContentArrangement::Dynamic);
-    }
+    let mut table = new_table(style);
     table.set_header(["NAME", "GROUP", "KIND", "LEVEL", "READS", "CHECKS", "NOT A FAILURE"]);
     for d in defs {
         let mut reads: Vec<&str> = d.needs.iter().map(|s| s.as_str()).collect();
@@ -35,11 +31,7 @@ pub(crate) fn table(defs: &[CheckDef], style: Style) -> String {
 /// Renders the pre-check catalogue as a table, with the part of CCE's status each item
 /// goes to, and what the pre-check leaves out.
 pub(crate) fn precheck_table(defs: &[PrecheckDef], out_of_scope: &str, style: Style) -> String {
-    let mut table = Table::new();
-    table.load_preset(presets::UTF8_FULL_CONDENSED).force_no_tty();
-    if style.fit_terminal {
-        table.set_content_arrangement(ContentArrangement::Dynamic);
-    }
+    let mut table = new_table(style);
     table.set_header([
         "NAME",
         "PART",
@@ -64,4 +56,14 @@ pub(crate) fn precheck_table(defs: &[PrecheckDef], out_of_scope: &str, style: St
         ]);
     }
     format!("{table}\n{out_of_scope}\n")
+}
+
+/// An empty table in the catalogue's look (fitted to a terminal's width when on one).
+fn new_table(style: Style) -> Table {
+    let mut table = Table::new();
+    table.load_preset(presets::UTF8_FULL_CONDENSED).force_no_tty();
+    if style.fit_terminal {
+        table.set_content_arrangement(ContentArrangement::Dynamic);
+    }
+    table
 }

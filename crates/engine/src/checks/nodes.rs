@@ -133,16 +133,7 @@ pub(super) fn node_version(ctx: &CheckContext) -> Finding {
                 Some(format!("{component} {reported}, expected {reference}"))
             }
             NodeVersionPolicy::Skew => {
-                let behind = v.minors_behind(&reference);
-                if behind < 0 {
-                    Some(format!("{component} {reported} is newer than the API server {reference}"))
-                } else if behind > MAX_NODE_SKEW {
-                    Some(format!(
-                        "{component} {reported} is {behind} minors behind the API server {reference} (at most {MAX_NODE_SKEW})"
-                    ))
-                } else {
-                    None
-                }
+                outside_skew(component, reported, &v, &reference, "the API server")
             }
             _ => None,
         }
@@ -172,6 +163,27 @@ pub(super) fn node_version(ctx: &CheckContext) -> Finding {
         "exact" => format!("{n} node(s) not at {reference}"),
         _ => format!("{n} node(s) outside the version skew policy of {reference}"),
     })
+}
+
+/// Why `component` at `v` (as `reported`) is outside the upstream skew policy of
+/// `reference` (`what` names it: "the API server", "the target"), or `None`.
+pub(super) fn outside_skew(
+    component: &str,
+    reported: &str,
+    v: &Version,
+    reference: &Version,
+    what: &str,
+) -> Option<String> {
+    let behind = v.minors_behind(reference);
+    if behind < 0 {
+        Some(format!("{component} {reported} is newer than {what} {reference}"))
+    } else if behind > MAX_NODE_SKEW {
+        Some(format!(
+            "{component} {reported} is {behind} minors behind {what} {reference} (at most {MAX_NODE_SKEW})"
+        ))
+    } else {
+        None
+    }
 }
 
 /// `node-skipped`: no node carries CCE's skipped label or the leftover upgrade taint.

@@ -4,10 +4,8 @@
 
 use postcheck_model::{Evidence, Version};
 
+use super::super::nodes::outside_skew;
 use super::super::{CheckContext, Finding};
-
-/// How many minors a kubelet or kube-proxy may trail the API server.
-const MAX_NODE_SKEW: i64 = 3;
 
 /// `node-skew-at-target`.
 pub(crate) fn node_skew_at_target(ctx: &CheckContext) -> Finding {
@@ -21,16 +19,8 @@ pub(crate) fn node_skew_at_target(ctx: &CheckContext) -> Finding {
         let Ok(v) = Version::parse(reported) else {
             return Some(format!("{component} reports an unreadable version {reported:?}"));
         };
-        let behind = v.minors_behind(target);
-        if behind > MAX_NODE_SKEW {
-            Some(format!(
-                "{component} {reported} would be {behind} minors behind the target {target} (at most {MAX_NODE_SKEW}): upgrade the node first"
-            ))
-        } else if behind < 0 {
-            Some(format!("{component} {reported} is newer than the target {target}"))
-        } else {
-            None
-        }
+        outside_skew(component, reported, &v, target, "the target")
+            .map(|why| format!("{why}: upgrade the node first"))
     };
     let mut evidence = Vec::new();
     let mut total = 0;
@@ -74,7 +64,12 @@ mod tests {
         let item = run("node-skew-at-target", &snapshot, &target("v1.37"), &Policy::default());
         assert_eq!(item.phase, ItemPhase::Failed);
         assert_eq!(named(&item), ["old"]);
-        assert!(item.evidence[0].reason.contains("4 minors behind the target"), "{item:?}");
+        assert!(
+            item.evidence[0]
+                .reason
+                .contains("4 minors behind the target v1.37 (at most 3): upgrade the node first"),
+            "{item:?}"
+        );
         let newer = Snapshot::test().node(NodeFixture::ready("n").kubelet("v1.38.0"));
         assert_eq!(
             named(&run("node-skew-at-target", &newer, &target("v1.37"), &Policy::default())),
