@@ -289,7 +289,10 @@ mod tests {
     }
 
     /// One hand-built fault per item the blame step compares, each making that item fail.
-    fn faults() -> Vec<(&'static str, fn(Snapshot) -> Snapshot)> {
+    /// A fault: how it changes a snapshot.
+    type Fault = fn(Snapshot) -> Snapshot;
+
+    fn faults() -> Vec<(&'static str, Fault)> {
         use crate::snapshot::{ApiUse, CrdVersions, Gathered};
         use crate::testing::{NodeFixture, PodFixture, WorkloadFixture};
         vec![
