@@ -112,9 +112,29 @@ fn yaml_and_standard_input_are_read_too() {
 }
 
 #[test]
+fn a_precheck_document_renders_as_a_table_and_markdown() {
+    let text = r#"{"kind": "PreCheckTask", "apiVersion": "v3", "metadata": {"uid": "p1"},
+        "spec": {"clusterVersion": "v1.36", "targetVersion": "v1.37"},
+        "status": {"phase": "Failed", "message": "1 blocking item(s) failed: pdb-disruption",
+          "clusterCheckStatus": {"phase": "Failed", "itemsStatus": [{"name": "pdb-disruption",
+            "kind": "Exception", "group": "LimitCheck", "level": "Fatal", "phase": "Failed",
+            "message": "1 PodDisruptionBudget(s) allow no disruption",
+            "evidence": [{"kind": "PodDisruptionBudget", "namespace": "faults", "name": "pdb", "reason": "allows no disruption now"}]}]}}}"#;
+    let (_dir, file) = stored("pre.json", text.to_owned());
+    let (code, stdout, stderr) = postcheck(&["report", &file], None);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("Pre-upgrade check\nVerdict: Failed"), "{stdout}");
+    assert!(stdout.contains("PodDisruptionBudget faults/pdb"), "{stdout}");
+    let (code, stdout, _) = postcheck(&["report", &file, "-o", "markdown"], None);
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("### ❌ Pre-upgrade check: Failed (v1.36 → v1.37)"), "{stdout}");
+}
+
+#[test]
 fn a_document_that_is_not_a_task_is_refused_with_exit_code_2() {
     for (text, says) in [
-        (r#"{"kind": "PreCheckTask", "apiVersion": "v3"}"#, "\"PreCheckTask\""),
+        (r#"{"kind": "UpgradeTask", "apiVersion": "v3"}"#, "\"UpgradeTask\""),
+        (r#"{"kind": "PreCheckTask", "apiVersion": "v3"}"#, "PreCheckTask but its fields"),
         (r#"{"kind": "List", "items": []}"#, "a list of tasks"),
         (r#"{"kind": "PostCheckTask", "status": 1}"#, "do not read as one"),
         ("{not json", "parsing"),
