@@ -17,7 +17,8 @@
 //!   baseline, the spec and the policy.
 //! - `verdict`: items to CCE's task status (`Success`, `Failed`, `Error`), stamped.
 //! - `wait`: check again until N consecutive passes or a deadline.
-//! - [`synthetic`] (in `actions`): what writes to the cluster, run beside gathering.
+//! - [`synthetic`] and [`node_join`] (in `actions`): what writes to the cluster, run beside
+//!   gathering.
 //! - [`testing`] (feature `test-util`): builder-style snapshots for tests; never shipped.
 //!
 //! [`check`] runs the whole flow once; [`take_baseline`] records a Snapshot before an
@@ -42,13 +43,13 @@ use std::time::Duration;
 use chrono::Utc;
 use postcheck_model::TaskStatus;
 
-pub use actions::synthetic;
+pub use actions::{node_join, synthetic};
 pub use checks::{CheckContext, CheckDef, Finding, catalogue};
 pub use gather::plan::{Step as PlanStep, Verb as PlanVerb};
 pub use gather::{GatherError, GatherEvent, Progress};
 pub use policy::{
-    Exclusions, NodeVersionPolicy, Policy, PolicyError, Selection, Subject, SyntheticOptions,
-    Tolerances,
+    Exclusions, NodeJoinOptions, NodeVersionPolicy, Policy, PolicyError, Selection, Subject,
+    SyntheticOptions, Tolerances,
 };
 pub use request::{CheckRequest, CheckSpec};
 // Every compact type of the Snapshot (a new source's type comes with its row).
@@ -96,9 +97,18 @@ async fn examine(
             None
         }
     };
-    let (snapshot, synthetic) = tokio::join!(
+    let joining = async {
+        if sources.contains(&Source::NodeJoin) {
+            let wait = node_join::issue_wait_within(deadline);
+            Some(Box::pin(node_join::run(client, wait)).await)
+        } else {
+            None
+        }
+    };
+    let (snapshot, synthetic, joined) = tokio::join!(
         gather::gather(client, sources, deadline, progress),
-        tokio::time::timeout(deadline, synthetic)
+        tokio::time::timeout(deadline, synthetic),
+        tokio::time::timeout(deadline, joining)
     );
     let mut snapshot = snapshot?;
     match synthetic {
@@ -108,6 +118,15 @@ async fn examine(
             progress
                 .event(GatherEvent::Done { source: Source::Synthetic, outcome: Ok(outcome.nodes) });
             snapshot.synthetic = Gathered::Ok(outcome);
+        }
+    }
+    match joined {
+        Err(_) => return Err(GatherError::Deadline(deadline)),
+        Ok(None) => {}
+        Ok(Some(outcome)) => {
+            let issued = usize::from(outcome.certificate.is_some());
+            progress.event(GatherEvent::Done { source: Source::NodeJoin, outcome: Ok(issued) });
+            snapshot.node_join = Gathered::Ok(outcome);
         }
     }
     Ok(snapshot)

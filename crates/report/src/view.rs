@@ -335,6 +335,9 @@ impl Report {
         if spec.synthetic == Some(true) {
             upgrade.push(Fact::text("Synthetic pod check", "requested"));
         }
+        if spec.node_join == Some(true) {
+            upgrade.push(Fact::text("Node-join check", "requested"));
+        }
 
         let mut timings = Vec::new();
         let stamps = [
