@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::certificates::v1::{
-    CertificateSigningRequest, CertificateSigningRequestCondition, CertificateSigningRequestStatus,
+    CertificateSigningRequest, CertificateSigningRequestCondition,
 };
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, PublicKeyData};
@@ -48,6 +48,8 @@ pub const ISSUE_WAIT: Duration = Duration::from_secs(30);
 /// The issued certificate's lifetime asked for (the API's minimum).
 const EXPIRATION_SECONDS: i32 = 600;
 const POLL: Duration = Duration::from_millis(250);
+/// How many times an approval that met a concurrent write (409) is retried.
+const APPROVAL_ATTEMPTS: u32 = 5;
 
 /// How long a run within a check of `deadline` waits for the signer: [`ISSUE_WAIT`], or
 /// half the deadline when that is shorter, so that the item fails in time rather than the
@@ -169,21 +171,10 @@ async fn exercise(
     let object: CertificateSigningRequest = serde_json::from_value(csr_object(name, id, &pem))
         .map_err(|e| format!("building the CertificateSigningRequest: {e}"))?;
     let api = Api::<CertificateSigningRequest>::all(client.clone());
-    let mut created = api
-        .create(&PostParams::default(), &object)
+    api.create(&PostParams::default(), &object)
         .await
         .map_err(|e| format!("creating the CertificateSigningRequest {name}: {}", chain(&e)))?;
-    created.status = Some(CertificateSigningRequestStatus {
-        conditions: Some(vec![CertificateSigningRequestCondition {
-            type_: "Approved".into(),
-            status: "True".into(),
-            reason: Some("PostcheckNodeJoin".into()),
-            message: Some("approved by postcheck's node-join check".into()),
-            ..Default::default()
-        }]),
-        certificate: None,
-    });
-    api.replace_subresource("approval", name, &PostParams::default(), &created)
+    approve(&api, name)
         .await
         .map_err(|e| format!("approving the CertificateSigningRequest {name}: {}", chain(&e)))?;
     let approved = Instant::now();
@@ -218,6 +209,39 @@ async fn exercise(
             )));
         }
         tokio::time::sleep(POLL.min(until.saturating_duration_since(Instant::now()))).await;
+    }
+}
+
+/// Approves the CSR `name` through its `approval` subresource (an update, as `kubectl
+/// certificate approve` does). The CSR approving controller may have decided first (it
+/// auto-approves a node client CSR whose requester may create `nodeclient` requests, an
+/// admin's included): a decided CSR is left as it is, and one written meanwhile (409
+/// Conflict) is read again and the approval retried, a few times.
+async fn approve(api: &Api<CertificateSigningRequest>, name: &str) -> Result<(), kube::Error> {
+    let mut attempt = 0;
+    loop {
+        let mut csr = api.get(name).await?;
+        let mut status = csr.status.take().unwrap_or_default();
+        let decided = status.conditions.iter().flatten().any(|c| {
+            matches!(c.type_.as_str(), "Approved" | "Denied" | "Failed") && c.status == "True"
+        });
+        if decided {
+            return Ok(());
+        }
+        status.conditions.get_or_insert_with(Vec::new).push(CertificateSigningRequestCondition {
+            type_: "Approved".into(),
+            status: "True".into(),
+            reason: Some("PostcheckNodeJoin".into()),
+            message: Some("approved by postcheck's node-join check".into()),
+            ..Default::default()
+        });
+        csr.status = Some(status);
+        match api.replace_subresource("approval", name, &PostParams::default(), &csr).await {
+            Err(kube::Error::Api(s)) if s.code == 409 && attempt < APPROVAL_ATTEMPTS => {
+                attempt += 1;
+            }
+            other => return other.map(|_| ()),
+        }
     }
 }
 
