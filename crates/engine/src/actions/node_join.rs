@@ -32,6 +32,7 @@ use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, PublicKeyData};
 use serde_json::json;
 
+use super::CleanupGuard;
 use crate::error_chain::chain;
 use crate::snapshot::{IssuedCertificate, NodeJoinOutcome};
 
@@ -58,29 +59,6 @@ pub fn issue_wait_within(deadline: Duration) -> Duration {
     ISSUE_WAIT.min(deadline / 2)
 }
 
-/// Deletes the CSR `name` when dropped while armed: the interrupted-run path.
-struct Guard {
-    client: kube::Client,
-    name: String,
-    armed: bool,
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if !self.armed {
-            return;
-        }
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            let (client, name) = (self.client.clone(), self.name.clone());
-            handle.spawn(async move {
-                let _ = Api::<CertificateSigningRequest>::all(client)
-                    .delete(&name, &DeleteParams::default())
-                    .await;
-            });
-        }
-    }
-}
-
 /// Runs the node-join check, waiting at most `wait` for the signer: sweep, request,
 /// approve, wait, read back, delete.
 pub async fn run(client: &kube::Client, wait: Duration) -> NodeJoinOutcome {
@@ -101,7 +79,14 @@ pub async fn run(client: &kube::Client, wait: Duration) -> NodeJoinOutcome {
         outcome.setup_error = Some(format!("sweeping the CSRs of earlier runs: {}", chain(&e)));
         return outcome;
     }
-    let mut guard = Guard { client: client.clone(), name: name.clone(), armed: true };
+    let mut guard = CleanupGuard::new({
+        let (client, name) = (client.clone(), name.clone());
+        async move {
+            let _ = Api::<CertificateSigningRequest>::all(client)
+                .delete(&name, &DeleteParams::default())
+                .await;
+        }
+    });
     match exercise(client, &name, &id, wait).await {
         Ok(Ok(certificate)) => outcome.certificate = Some(certificate),
         Ok(Err(failure)) => outcome.failure = Some(failure),
@@ -109,7 +94,9 @@ pub async fn run(client: &kube::Client, wait: Duration) -> NodeJoinOutcome {
     }
     outcome.elapsed_ms = millis(started.elapsed());
     outcome.cleanup_error = clean_up(client, &name).await.err();
-    guard.armed = outcome.cleanup_error.is_some();
+    if outcome.cleanup_error.is_none() {
+        guard.disarm();
+    }
     drop(guard);
     outcome
 }

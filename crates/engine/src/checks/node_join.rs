@@ -21,6 +21,7 @@
 use chrono::{DateTime, Utc};
 use postcheck_model::{Evidence, Level};
 
+use super::synthetic::{action_run, cleanup_note};
 use super::{CheckContext, Finding};
 use crate::snapshot::{
     BootstrapToken, Gathered, IssuedCertificate, NODE_BOOTSTRAPPER_ROLE,
@@ -33,20 +34,12 @@ const NODES_GROUP: &str = "system:nodes";
 /// `node-join`: the kubelet client certificate was issued and valid; bootstrap, where
 /// exposed, lets a bootstrapping node ask for it.
 pub(super) fn node_join(ctx: &CheckContext) -> Finding {
-    let outcome = match &ctx.snapshot.node_join {
-        Gathered::NotGathered => {
-            return Finding::skip(
-                "opt-in: run with --node-join (or nodeJoin.enabled in the policy)",
-            );
-        }
-        Gathered::Unavailable(u) => return Finding::error(format!("could not run: {}", u.reason)),
-        Gathered::Ok(o) => o,
+    let how = "run with --node-join (or nodeJoin.enabled in the policy)";
+    let outcome = match action_run(&ctx.snapshot.node_join, how) {
+        Ok(o) => o,
+        Err(finding) => return finding,
     };
-    let leftovers = outcome
-        .cleanup_error
-        .as_ref()
-        .map(|c| format!("; cleanup failed: {c}"))
-        .unwrap_or_default();
+    let leftovers = cleanup_note(outcome.cleanup_error.as_deref());
     if let Some(why) = &outcome.setup_error {
         return Finding::error(format!("could not run: {why}{leftovers}"));
     }
