@@ -110,6 +110,11 @@ struct PolicyFlags {
     /// is deleted).
     #[arg(long)]
     synthetic: bool,
+    /// Also run the node-join check: a kubelet client certificate is requested, approved
+    /// and must be issued by the cluster's signer (needs permission on
+    /// certificatesigningrequests and their approval; the request is deleted).
+    #[arg(long)]
+    node_join: bool,
 }
 
 impl PolicyFlags {
@@ -134,6 +139,9 @@ impl PolicyFlags {
         }
         if self.synthetic {
             policy.synthetic.enabled = true;
+        }
+        if self.node_join {
+            policy.node_join.enabled = true;
         }
         policy.validate()?;
         Ok(policy)
@@ -181,6 +189,7 @@ pub(crate) async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         cluster_version: args.source.clone(),
         target_version: args.target.clone(),
         synthetic: policy.synthetic.enabled.then_some(true),
+        node_join: policy.node_join.enabled.then_some(true),
     };
     let spec = CheckSpec::from_wire(&wire_spec)?;
     let baseline_ref = baseline

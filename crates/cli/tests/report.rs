@@ -46,6 +46,7 @@ fn failed_task() -> PostCheckTask {
             cluster_version: Some("v1.36".into()),
             target_version: Some("v1.37".into()),
             synthetic: None,
+            node_join: None,
         },
         TaskStatus {
             phase: TaskPhase::Failed,

@@ -18,7 +18,8 @@
 //! - `blame`: every finding against the baseline (new, pre-existing, resolved), one place.
 //! - `verdict`: items to CCE's task status (`Success`, `Failed`, `Error`), stamped.
 //! - `wait`: check again until N consecutive passes or a deadline.
-//! - [`synthetic`] (in `actions`): what writes to the cluster, run beside gathering.
+//! - [`synthetic`] and [`node_join`] (in `actions`): what writes to the cluster, run beside
+//!   gathering.
 //! - [`testing`] (feature `test-util`): builder-style snapshots for tests; never shipped.
 //!
 //! [`check`] runs the whole flow once; [`precheck`] the pre-upgrade check (CCE's
@@ -45,7 +46,7 @@ use std::time::Duration;
 use chrono::Utc;
 use postcheck_model::{PrecheckStatus, TaskStatus};
 
-pub use actions::synthetic;
+pub use actions::{node_join, synthetic};
 pub use checks::precheck::{
     OUT_OF_SCOPE as PRECHECK_OUT_OF_SCOPE, Part as PrecheckPart, PrecheckDef,
     Risks as PrecheckRisks, SkipError, precheck_catalogue, validate_skipped,
@@ -54,8 +55,8 @@ pub use checks::{Blamed, CheckContext, CheckDef, Finding, catalogue};
 pub use gather::plan::{Step as PlanStep, Verb as PlanVerb};
 pub use gather::{GatherError, GatherEvent, Progress};
 pub use policy::{
-    Exclusions, NodeVersionPolicy, Policy, PolicyError, PrecheckOptions, Selection, Subject,
-    SyntheticOptions, Tolerances, UpgradePathRule,
+    Exclusions, NodeJoinOptions, NodeVersionPolicy, Policy, PolicyError, PrecheckOptions,
+    Selection, Subject, SyntheticOptions, Tolerances, UpgradePathRule,
 };
 pub use request::{CheckRequest, CheckSpec, PrecheckRequest};
 // Every compact type of the Snapshot (a new source's type comes with its row).
@@ -152,9 +153,18 @@ async fn examine(
             None
         }
     };
-    let (snapshot, synthetic) = tokio::join!(
+    let joining = async {
+        if sources.contains(&Source::NodeJoin) {
+            let wait = node_join::issue_wait_within(deadline);
+            Some(Box::pin(node_join::run(client, wait)).await)
+        } else {
+            None
+        }
+    };
+    let (snapshot, synthetic, joined) = tokio::join!(
         gather::gather(client, sources, deadline, progress),
-        tokio::time::timeout(deadline, synthetic)
+        tokio::time::timeout(deadline, synthetic),
+        tokio::time::timeout(deadline, joining)
     );
     let mut snapshot = snapshot?;
     match synthetic {
@@ -164,6 +174,15 @@ async fn examine(
             progress
                 .event(GatherEvent::Done { source: Source::Synthetic, outcome: Ok(outcome.nodes) });
             snapshot.synthetic = Gathered::Ok(outcome);
+        }
+    }
+    match joined {
+        Err(_) => return Err(GatherError::Deadline(deadline)),
+        Ok(None) => {}
+        Ok(Some(outcome)) => {
+            let issued = usize::from(outcome.certificate.is_some());
+            progress.event(GatherEvent::Done { source: Source::NodeJoin, outcome: Ok(issued) });
+            snapshot.node_join = Gathered::Ok(outcome);
         }
     }
     Ok(snapshot)

@@ -18,6 +18,10 @@
 //! checks:
 //!   skip: [node-conditions]
 //! nodeVersion: skew
+//! synthetic:
+//!   enabled: true      # opt-in: a new pod on every node (writes)
+//! nodeJoin:
+//!   enabled: true      # opt-in: a kubelet client certificate requested and issued (writes)
 //! precheck:
 //!   upgradePath: cce        # or upstream (one minor at a time, the default)
 //!   certificateDays: 30
@@ -88,6 +92,17 @@ pub struct Policy {
     pub synthetic: SyntheticOptions,
     /// What the pre-check allows: upgrade paths, how soon a certificate may expire.
     pub precheck: PrecheckOptions,
+    /// The opt-in node-join check.
+    pub node_join: NodeJoinOptions,
+}
+
+/// The policy's switch for the node-join check.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct NodeJoinOptions {
+    /// Run the node-join check (needs permission to create, approve and delete
+    /// CertificateSigningRequests of the kubelet client signer).
+    pub enabled: bool,
 }
 
 /// The pre-check's options.
@@ -343,6 +358,16 @@ mod tests {
         );
         let (_d, path) = write("yaml", "tolerance:\n  maxUnreadyNodes: 1\n");
         assert!(matches!(Policy::from_file(&path), Err(PolicyError::Yaml { .. })));
+    }
+
+    #[test]
+    fn the_opt_in_checks_are_switched_on_by_the_file() {
+        let (_d, path) = write("yaml", "synthetic:\n  enabled: true\nnodeJoin:\n  enabled: true\n");
+        let p = Policy::from_file(&path).unwrap();
+        assert!(p.synthetic.enabled && p.node_join.enabled);
+        let (_d, path) = write("toml", "[nodeJoin]\nenabled = true\n");
+        assert!(Policy::from_file(&path).unwrap().node_join.enabled);
+        assert!(!Policy::default().node_join.enabled, "off unless asked for");
     }
 
     #[test]

@@ -46,6 +46,11 @@ pub struct PostCheckSpec {
     /// check: a DaemonSet on every schedulable node, deleted afterwards). Absent means no.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub synthetic: Option<bool>,
+    /// postcheck's extension: also run the opt-in `node-join` check (CCE's new-node check:
+    /// a kubelet client certificate requested, approved and issued, the request deleted
+    /// afterwards). Absent means no.
+    #[serde(rename = "nodeJoin", default, skip_serializing_if = "Option::is_none")]
+    pub node_join: Option<bool>,
 }
 
 /// A task's phase. CCE's post-check answers only the last three; `Running` is what an
@@ -234,6 +239,7 @@ mod tests {
             cluster_version: Some("v1.15.11-r1".into()),
             target_version: Some("v1.19.16-r80".into()),
             synthetic: None,
+            node_join: None,
         };
         let task = PostCheckTask::new(
             TaskMetadata {

@@ -341,6 +341,9 @@ impl Report {
         if spec.synthetic == Some(true) {
             upgrade.push(Fact::text("Synthetic pod check", "requested"));
         }
+        if spec.node_join == Some(true) {
+            upgrade.push(Fact::text("Node-join check", "requested"));
+        }
 
         let timings =
             timings(&task.metadata, (status.started_at, status.finished_at), status.duration_ms);

@@ -328,6 +328,7 @@ impl CheckJob {
         let mut request =
             CheckRequest { baseline, ..CheckRequest::new(self.check.clone(), self.deadline) };
         request.policy.synthetic.enabled = self.task.spec.synthetic.unwrap_or(false);
+        request.policy.node_join.enabled = self.task.spec.node_join.unwrap_or(false);
         postcheck_engine::check(client, &request).await
     }
 }

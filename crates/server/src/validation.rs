@@ -157,6 +157,16 @@ mod tests {
     }
 
     #[test]
+    fn the_node_join_extension_is_kept_in_the_spec_and_must_be_a_boolean() {
+        let mut body = seed();
+        body["spec"]["nodeJoin"] = json!(true);
+        assert_eq!(parse(body.clone()).unwrap().spec.node_join, Some(true));
+        assert_eq!(parse(seed()).unwrap().spec.node_join, None, "absent means no");
+        body["spec"]["nodeJoin"] = json!("yes");
+        assert_eq!(code(parse(body)), "CCE.01400001");
+    }
+
+    #[test]
     fn an_empty_spec_is_valid_and_names_the_path_cluster() {
         let valid =
             parse(json!({"kind": "PostCheckTask", "apiVersion": "v3", "spec": {}, "extra": [1]}))

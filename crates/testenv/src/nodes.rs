@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::components::KWOK_NODE_ANNOTATION;
 use crate::error::TestEnvError;
-use crate::wait::Waiter;
+use crate::wait::{Look, poll_until};
 
 /// The name of the `index`th kwok node.
 pub fn node_name(index: usize) -> String {
@@ -190,28 +190,29 @@ pub(crate) async fn wait_versions(
     timeout: Duration,
 ) -> Result<(), TestEnvError> {
     let want = format!("v{version}");
-    let waiter = Waiter::new(
+    poll_until(
         format!("{count} nodes to report kubelet {want}"),
         timeout,
         Duration::from_millis(500),
-    );
-    loop {
-        let listed = list(client).await?;
-        let wrong: Vec<String> = listed
-            .iter()
-            .take(count)
-            .filter(|n| kubelet_version(n).as_deref() != Some(want.as_str()))
-            .map(|n| {
-                format!(
-                    "{} has {:?}",
-                    n.metadata.name.clone().unwrap_or_default(),
-                    kubelet_version(n)
-                )
-            })
-            .collect();
-        if wrong.is_empty() && listed.len() >= count {
-            return Ok(());
-        }
-        waiter.tick(wrong.join(", ")).await?;
-    }
+        async || {
+            let listed = list(client).await?;
+            let wrong: Vec<String> = listed
+                .iter()
+                .take(count)
+                .filter(|n| kubelet_version(n).as_deref() != Some(want.as_str()))
+                .map(|n| {
+                    format!(
+                        "{} has {:?}",
+                        n.metadata.name.clone().unwrap_or_default(),
+                        kubelet_version(n)
+                    )
+                })
+                .collect();
+            if wrong.is_empty() && listed.len() >= count {
+                return Ok(Look::Done(()));
+            }
+            Ok(Look::waiting(wrong.join(", ")))
+        },
+    )
+    .await
 }

@@ -36,7 +36,7 @@ use serde_json::{Value, json};
 use crate::apply::create_cluster;
 use crate::error::TestEnvError;
 use crate::nodes;
-use crate::wait::Waiter;
+use crate::wait::{Look, poll_until};
 use crate::workloads::{ensure_namespace, kwok_placement};
 
 /// The label every object the generator creates carries (`postcheck.dev/populate=true`).
@@ -559,24 +559,23 @@ async fn wait_settled(
     pods: usize,
     timeout: Duration,
 ) -> Result<(), TestEnvError> {
-    let waiter = Waiter::new(
+    poll_until(
         format!("{pods} generated pods Ready and adopted"),
         timeout,
         Duration::from_secs(10),
-    );
-    loop {
-        let c = census(client).await?;
-        tracing::info!(total = c.total, ready = c.ready, owned = c.owned, "populate: settling");
-        if c.total == pods && c.ready == pods && c.owned == pods {
-            return Ok(());
-        }
-        waiter
-            .tick(format!(
+        async || {
+            let c = census(client).await?;
+            tracing::info!(total = c.total, ready = c.ready, owned = c.owned, "populate: settling");
+            if c.total == pods && c.ready == pods && c.owned == pods {
+                return Ok(Look::Done(()));
+            }
+            Ok(Look::waiting(format!(
                 "{} pods, {} Ready, {} owned by their ReplicaSet",
                 c.total, c.ready, c.owned
-            ))
-            .await?;
-    }
+            )))
+        },
+    )
+    .await
 }
 
 #[cfg(test)]

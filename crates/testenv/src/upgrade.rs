@@ -13,7 +13,7 @@ use crate::components::{self, APISERVER, CONTROLLER_MANAGER, SCHEDULER};
 use crate::error::TestEnvError;
 use crate::nodes;
 use crate::pki::PkiFiles;
-use crate::wait::Waiter;
+use crate::wait::{Look, poll_until};
 
 /// Which kwok nodes an upgrade moves to the new kubelet/kube-proxy version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,28 +128,29 @@ async fn wait_new_leader(
     let leases: Api<Lease> = Api::namespaced(client.clone(), "kube-system");
     let since =
         k8s_openapi::jiff::Timestamp::now() - k8s_openapi::jiff::SignedDuration::from_secs(1);
-    let waiter = Waiter::new(
+    poll_until(
         format!("a new {component} to renew its Lease"),
         timeout,
         Duration::from_millis(250),
-    );
-    loop {
-        let last = match leases.get_opt(component).await {
-            Ok(Some(lease)) => {
-                let spec = lease.spec.unwrap_or_default();
-                let holder = spec.holder_identity.unwrap_or_default();
-                let renewed = spec.renew_time.map(|t| t.0);
-                if !holder.is_empty()
-                    && Some(holder.as_str()) != old
-                    && renewed.is_some_and(|t| t >= since)
-                {
-                    return Ok(holder);
+        async || {
+            let last = match leases.get_opt(component).await {
+                Ok(Some(lease)) => {
+                    let spec = lease.spec.unwrap_or_default();
+                    let holder = spec.holder_identity.unwrap_or_default();
+                    let renewed = spec.renew_time.map(|t| t.0);
+                    if !holder.is_empty()
+                        && Some(holder.as_str()) != old
+                        && renewed.is_some_and(|t| t >= since)
+                    {
+                        return Ok(Look::Done(holder));
+                    }
+                    format!("held by {holder:?}, renewed {renewed:?}")
                 }
-                format!("held by {holder:?}, renewed {renewed:?}")
-            }
-            Ok(None) => "no Lease yet".to_string(),
-            Err(e) => e.to_string(),
-        };
-        waiter.tick(last).await?;
-    }
+                Ok(None) => "no Lease yet".to_string(),
+                Err(e) => e.to_string(),
+            };
+            Ok(Look::waiting(last))
+        },
+    )
+    .await
 }

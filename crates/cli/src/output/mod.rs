@@ -103,6 +103,7 @@ fn flat(task: &PreCheckTask) -> PostCheckTask {
         cluster_version: task.spec.cluster_version.clone(),
         target_version: task.spec.target_version.clone(),
         synthetic: None,
+        node_join: None,
     };
     PostCheckTask::new(task.metadata.clone(), spec, status)
 }
@@ -174,7 +175,7 @@ pub(crate) mod sample {
         ];
         PostCheckTask::new(
             TaskMetadata { uid: "0b9f2d8e-5c1a-4e7b-9f3d-2a6c8e1b4d70".into(), creation_timestamp: Some(started), update_timestamp: Some(finished) },
-            PostCheckSpec { cluster_id: None, cluster_version: Some("v1.36".into()), target_version: Some("v1.37".into()), synthetic: None },
+            PostCheckSpec { cluster_id: None, cluster_version: Some("v1.36".into()), target_version: Some("v1.37".into()), synthetic: None, node_join: None },
             TaskStatus {
                 phase: TaskPhase::Failed,
                 message: Some("1 fatal item(s) failed: node-ready (API server v1.37.2); could not run: control-plane".into()),

@@ -18,6 +18,7 @@ use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use serde_json::json;
 
+use super::CleanupGuard;
 use crate::error_chain::chain;
 use crate::snapshot::{FailedNode, SyntheticOutcome};
 
@@ -32,29 +33,6 @@ const CLEANUP_WAIT: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_millis(500);
 /// The image the pods run (the smallest there is; never pulled on KWOK nodes).
 pub const IMAGE: &str = "registry.k8s.io/pause:3.10";
-
-/// Deletes `namespace` when dropped while armed: the interrupted-run path.
-struct Guard {
-    client: kube::Client,
-    namespace: String,
-    armed: bool,
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if !self.armed {
-            return;
-        }
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            let (client, namespace) = (self.client.clone(), self.namespace.clone());
-            handle.spawn(async move {
-                let _ = Api::<Namespace>::all(client)
-                    .delete(&namespace, &DeleteParams::background())
-                    .await;
-            });
-        }
-    }
-}
 
 /// Runs the synthetic check with [`DEADLINE`].
 pub async fn run(client: &kube::Client) -> SyntheticOutcome {
@@ -79,7 +57,13 @@ pub async fn run_with_deadline(client: &kube::Client, deadline: Duration) -> Syn
             Some(format!("sweeping the leftovers of earlier runs: {}", chain(&e)));
         return outcome;
     }
-    let mut guard = Guard { client: client.clone(), namespace: namespace.clone(), armed: true };
+    let mut guard = CleanupGuard::new({
+        let (client, namespace) = (client.clone(), namespace.clone());
+        async move {
+            let _ =
+                Api::<Namespace>::all(client).delete(&namespace, &DeleteParams::background()).await;
+        }
+    });
     match exercise(client, &namespace, &id, deadline).await {
         Ok((nodes, failed)) => {
             outcome.nodes = nodes;
@@ -89,7 +73,9 @@ pub async fn run_with_deadline(client: &kube::Client, deadline: Duration) -> Syn
     }
     outcome.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     outcome.cleanup_error = clean_up(client, &namespace).await.err();
-    guard.armed = outcome.cleanup_error.is_some();
+    if outcome.cleanup_error.is_none() {
+        guard.disarm();
+    }
     drop(guard);
     outcome
 }

@@ -17,6 +17,7 @@
 //!   [`events`]: `events` (never Fatal).
 //! - [`precheck`]: the pre-upgrade catalogue (its own registry, reusing the items above
 //!   that judge the cluster before an upgrade the same way).
+//! - [`synthetic`]: `synthetic-pod`; [`node_join`]: `node-join` (opt-in, judging actions' runs).
 
 mod cluster;
 mod components;
@@ -24,6 +25,7 @@ mod events;
 mod extensions;
 mod grading;
 mod inventory;
+mod node_join;
 mod nodes;
 mod pods;
 pub(crate) mod precheck;
@@ -443,6 +445,25 @@ pub fn catalogue() -> &'static [CheckDef] {
             blame: Blamed::UpgradeOutcome,
             run: synthetic::synthetic_pod,
         },
+        CheckDef {
+            name: "node-join",
+            group: NodeCheck,
+            kind: Exception,
+            level: Fatal,
+            description: "Opt-in (--node-join; writes): a new node's path still works. A kubelet client certificate request (CN=system:node:postcheck-node-join-<id>, O=system:nodes; signer kubernetes.io/kube-apiserver-client-kubelet; usages digital signature, client auth) is created, approved, issued by the controller-manager's signer within a bounded wait inside the check's deadline, and read back (subject, issuer, valid now, client auth, the request's key); the CSR is always deleted. Where the cluster exposes them, kube-system's bootstrap tokens (id, expiration, usages; never the secret) and the system:bootstrappers ClusterRoleBindings are judged too. RBAC it needs: create, get, list, delete on certificatesigningrequests; update on certificatesigningrequests/approval; approve on signers, resourceName kubernetes.io/kube-apiserver-client-kubelet (certificates.k8s.io); list secrets in kube-system (fieldSelector type=bootstrap.kubernetes.io/token); list clusterrolebindings.",
+            not_failures: &[
+                "a cluster where it was not opted into (Skipped)",
+                "no bootstrap tokens and no system:bootstrappers bindings (managed clusters join nodes by other credentials): the certificate path alone is judged",
+                "no usable bootstrap token (kubeadm's expire after a day; one is made for each join)",
+                "no auto-approval binding (CSRs approved by hand or by another approver)",
+                "bootstrap tokens or bindings it may not read (noted in the message)",
+                "a usable token whose groups no binding lets create a CSR is only a Warning (a custom role may grant it); Fatal when a bootstrapper binding of the baseline is gone",
+            ],
+            needs: &[],
+            uses_baseline: false,
+            blame: Blamed::UpgradeOutcome,
+            run: node_join::node_join,
+        },
     ];
     CATALOGUE
 }
@@ -486,6 +507,15 @@ pub(crate) fn needs(policy: &Policy) -> Vec<Source> {
     }
     if policy.synthetic.enabled && policy.selects("synthetic-pod") {
         out.push(Source::Synthetic);
+    }
+    if policy.node_join.enabled && policy.selects("node-join") {
+        // The bootstrap evidence is read only for it: an opt-in item's sources are not
+        // part of a default check.
+        for s in [Source::NodeJoin, Source::BootstrapTokens, Source::BootstrapBindings] {
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
     }
     out.sort();
     out

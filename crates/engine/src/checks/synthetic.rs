@@ -6,22 +6,29 @@ use postcheck_model::{Evidence, Level};
 use super::{CheckContext, Finding};
 use crate::snapshot::Gathered;
 
+/// An opt-in action's recorded run, or the item's finding when there is none: Skipped when
+/// it was not asked for (`opt_in` says how to ask), Error when it could not be recorded.
+pub(super) fn action_run<'a, T>(run: &'a Gathered<T>, opt_in: &str) -> Result<&'a T, Finding> {
+    match run {
+        Gathered::NotGathered => Err(Finding::skip(format!("opt-in: {opt_in}"))),
+        Gathered::Unavailable(u) => Err(Finding::error(format!("could not run: {}", u.reason))),
+        Gathered::Ok(o) => Ok(o),
+    }
+}
+
+/// What a message adds when an action's cleanup failed (nothing when it did not).
+pub(super) fn cleanup_note(cleanup_error: Option<&str>) -> String {
+    cleanup_error.map(|c| format!("; cleanup failed: {c}")).unwrap_or_default()
+}
+
 /// `synthetic-pod`: every schedulable node ran a Ready synthetic pod, and nothing was left.
 pub(super) fn synthetic_pod(ctx: &CheckContext) -> Finding {
-    let outcome = match &ctx.snapshot.synthetic {
-        Gathered::NotGathered => {
-            return Finding::skip(
-                "opt-in: run with --synthetic (or synthetic.enabled in the policy)",
-            );
-        }
-        Gathered::Unavailable(u) => return Finding::error(format!("could not run: {}", u.reason)),
-        Gathered::Ok(o) => o,
+    let how = "run with --synthetic (or synthetic.enabled in the policy)";
+    let outcome = match action_run(&ctx.snapshot.synthetic, how) {
+        Ok(o) => o,
+        Err(finding) => return finding,
     };
-    let leftovers = outcome
-        .cleanup_error
-        .as_ref()
-        .map(|c| format!("; cleanup failed: {c}"))
-        .unwrap_or_default();
+    let leftovers = cleanup_note(outcome.cleanup_error.as_deref());
     if let Some(why) = &outcome.setup_error {
         return Finding::error(format!("could not run: {why}{leftovers}"));
     }

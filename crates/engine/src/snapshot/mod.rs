@@ -22,6 +22,7 @@ mod control_plane;
 mod disruption;
 mod events;
 mod extensions;
+mod node_join;
 mod nodes;
 mod pods;
 mod removed_apis;
@@ -38,6 +39,10 @@ pub use control_plane::{HealthCheck, Lease};
 pub use disruption::{LabelSelector, Pdb, SelectorRequirement};
 pub use events::WarningEvent;
 pub use extensions::{ApiService, CrdVersions, Webhook};
+pub use node_join::{
+    BOOTSTRAPPERS, BootstrapBinding, BootstrapToken, IssuedCertificate, NODE_BOOTSTRAPPER_ROLE,
+    NODE_CLIENT_AUTO_APPROVAL_ROLE, NodeJoinOutcome,
+};
 pub use nodes::{Condition, Node, Taint};
 pub use pods::{Container, Owner, Pod};
 pub use removed_apis::{ApiUse, HelmRelease, ManagedEntry, ManifestObject, RemovedApiUses};
@@ -105,11 +110,21 @@ macro_rules! source_table {
                 /// address (read only when the caller gives the address).
                 ServingCert serving_cert serving_cert: Vec<ServingCertificate> =
                     "serving-cert", "the API server's serving certificate";
+                /// kube-system's bootstrap token Secrets (ids, expirations, usages; never the secret).
+                BootstrapTokens bootstrap_tokens bootstrap_tokens: Vec<BootstrapToken> =
+                    "bootstrap-tokens", "the bootstrap token Secrets of kube-system";
+                /// ClusterRoleBindings granting the system:bootstrappers groups a role.
+                BootstrapBindings bootstrap_bindings bootstrap_bindings: Vec<BootstrapBinding> =
+                    "bootstrap-bindings", "the ClusterRoleBindings of system:bootstrappers";
             }
             actions {
                 /// The synthetic pod's run: an action, opt-in, so not in [`Source::ALL`].
                 Synthetic synthetic synthetic: SyntheticOutcome =
                     "synthetic", "the synthetic pod's run";
+                /// The node-join run (a kubelet client certificate requested, approved and
+                /// issued): an action, opt-in, so not in [`Source::ALL`].
+                NodeJoin node_join node_join: NodeJoinOutcome =
+                    "node-join", "the node-join certificate request's run";
             }
         }
     };

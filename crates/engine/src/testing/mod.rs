@@ -13,8 +13,10 @@
 //! table is gathered (empty), no action run. Test support never ships: this module exists
 //! only under the `test-util` feature, which other crates enable in their
 //! dev-dependencies. One file per family: [`NodeFixture`], [`PodFixture`], and the
-//! builders of the other objects (`objects`).
+//! builders of the other objects (`objects`), the node-join run and bootstrap evidence
+//! (`node_join`).
 
+mod node_join;
 mod nodes;
 mod objects;
 mod pods;

@@ -43,6 +43,7 @@ fn task(phase: TaskPhase, message: &str, items: Vec<CheckItem>, ms: u64) -> Post
             cluster_version: Some("v1.36.3".into()),
             target_version: Some("v1.37.2".into()),
             synthetic: None,
+            node_join: None,
         },
         TaskStatus {
             phase,

@@ -16,7 +16,7 @@ use serde_json::json;
 use super::{Ctx, FAULTS_NAMESPACE, FaultTarget, POLL};
 use crate::apply::create_cluster;
 use crate::error::TestEnvError;
-use crate::wait::Waiter;
+use crate::wait::{Look, poll_until};
 
 /// The API group of the faults' CRDs.
 pub const CRD_GROUP: &str = "faults.postcheck.dev";
@@ -58,24 +58,28 @@ async fn create_crd(
     }))
     .await?;
     let api: Api<CustomResourceDefinition> = Api::all(ctx.client.clone());
-    let waiter =
-        Waiter::new(format!("CRD {crd_name} to be Established"), Duration::from_secs(30), POLL);
-    loop {
-        let crd = api
-            .get(&crd_name)
-            .await
-            .map_err(TestEnvError::kube(format!("reading CRD {crd_name}")))?;
-        let established = crd
-            .status
-            .and_then(|s| s.conditions)
-            .unwrap_or_default()
-            .iter()
-            .any(|c| c.type_ == "Established" && c.status == "True");
-        if established {
-            return Ok(crd_name);
-        }
-        waiter.tick("").await?;
-    }
+    poll_until(
+        format!("CRD {crd_name} to be Established"),
+        Duration::from_secs(30),
+        POLL,
+        async || {
+            let crd = api
+                .get(&crd_name)
+                .await
+                .map_err(TestEnvError::kube(format!("reading CRD {crd_name}")))?;
+            let established = crd
+                .status
+                .and_then(|s| s.conditions)
+                .unwrap_or_default()
+                .iter()
+                .any(|c| c.type_ == "Established" && c.status == "True");
+            if established {
+                return Ok(Look::Done(crd_name.clone()));
+            }
+            Ok(Look::waiting(""))
+        },
+    )
+    .await
 }
 
 /// The typed-less API of `<plural>` at `version` in the namespace `faults`.
@@ -99,19 +103,20 @@ async fn create_object(
         "spec": { "schedule": "0 2 * * *", "retain": 7 },
     }))
     .map_err(|e| TestEnvError::Invalid(format!("a {plural} manifest: {e}")))?;
-    let waiter = Waiter::new(
+    poll_until(
         format!("creating {plural} {FAULTS_NAMESPACE}/{name} through {version}"),
         Duration::from_secs(30),
         POLL,
-    );
-    loop {
-        let last = match api.create(&Default::default(), &object).await {
-            Ok(_) => return Ok(()),
-            Err(kube::Error::Api(e)) if e.code == 409 => return Ok(()),
-            Err(e) => e.to_string(),
-        };
-        waiter.tick(last).await?;
-    }
+        async || {
+            let last = match api.create(&Default::default(), &object).await {
+                Ok(_) => return Ok(Look::Done(())),
+                Err(kube::Error::Api(e)) if e.code == 409 => return Ok(Look::Done(())),
+                Err(e) => e.to_string(),
+            };
+            Ok(Look::waiting(last))
+        },
+    )
+    .await
 }
 
 /// A CRD first served and stored as `v1alpha1`, with an object written then; then `v1`
@@ -131,27 +136,32 @@ pub(super) async fn stored_version_not_served(
         .await
         .map_err(TestEnvError::kube(format!("moving CRD {crd_name} to v1")))?;
     let old = objects(ctx, plural, "v1alpha1");
-    let waiter = Waiter::new(
+    poll_until(
         format!("CRD {crd_name} to store v1alpha1 without serving it"),
         Duration::from_secs(30),
         POLL,
-    );
-    loop {
-        let crd = api
-            .get(&crd_name)
-            .await
-            .map_err(TestEnvError::kube(format!("reading CRD {crd_name}")))?;
-        let stored = crd.status.and_then(|s| s.stored_versions).unwrap_or_default();
-        let served = crd.spec.versions.iter().any(|v| v.name == "v1alpha1" && v.served);
-        let unserved = matches!(
-            old.get("nightly").await,
-            Err(kube::Error::Api(ref e)) if e.code == 404
-        );
-        if stored.iter().any(|v| v == "v1alpha1") && !served && unserved {
-            return Ok(FaultTarget::new("CustomResourceDefinition", None, &crd_name));
-        }
-        waiter.tick(format!("storedVersions {stored:?}, v1alpha1 served {served}")).await?;
-    }
+        async || {
+            let crd = api
+                .get(&crd_name)
+                .await
+                .map_err(TestEnvError::kube(format!("reading CRD {crd_name}")))?;
+            let stored = crd.status.and_then(|s| s.stored_versions).unwrap_or_default();
+            let served = crd.spec.versions.iter().any(|v| v.name == "v1alpha1" && v.served);
+            let unserved = matches!(
+                old.get("nightly").await,
+                Err(kube::Error::Api(ref e)) if e.code == 404
+            );
+            if stored.iter().any(|v| v == "v1alpha1") && !served && unserved {
+                return Ok(Look::Done(FaultTarget::new(
+                    "CustomResourceDefinition",
+                    None,
+                    &crd_name,
+                )));
+            }
+            Ok(Look::waiting(format!("storedVersions {stored:?}, v1alpha1 served {served}")))
+        },
+    )
+    .await
 }
 
 /// A CRD serving `v1` (storage) and `v1beta1` marked `deprecated: true`, and a client
@@ -172,31 +182,37 @@ pub(super) async fn deprecated_api_client(
     create_object(ctx, plural, "v1beta1", "legacy").await?;
     let path = format!("/apis/{CRD_GROUP}/v1beta1/namespaces/{FAULTS_NAMESPACE}/{plural}");
     let want = deprecated_metric_line(plural);
-    let waiter = Waiter::new(
+    poll_until(
         format!("/metrics to count the calls to {CRD_GROUP}/v1beta1 {plural}"),
         Duration::from_secs(30),
         POLL,
-    );
-    loop {
-        let list = http::Request::get(&path)
-            .header(http::header::USER_AGENT, DEPRECATED_CLIENT_USER_AGENT)
-            .body(Vec::new())
-            .expect("a static request");
-        ctx.client
-            .request_text(list)
-            .await
-            .map_err(TestEnvError::kube(format!("listing {path}")))?;
-        let metrics = http::Request::get("/metrics").body(Vec::new()).expect("a static request");
-        let text = ctx
-            .client
-            .request_text(metrics)
-            .await
-            .map_err(TestEnvError::kube("reading the API server's /metrics"))?;
-        if text.lines().any(|l| want.iter().all(|part| l.contains(part))) {
-            return Ok(FaultTarget::new("CustomResourceDefinition", None, &crd_name));
-        }
-        waiter.tick("not in /metrics yet").await?;
-    }
+        async || {
+            let list = http::Request::get(&path)
+                .header(http::header::USER_AGENT, DEPRECATED_CLIENT_USER_AGENT)
+                .body(Vec::new())
+                .expect("a static request");
+            ctx.client
+                .request_text(list)
+                .await
+                .map_err(TestEnvError::kube(format!("listing {path}")))?;
+            let metrics =
+                http::Request::get("/metrics").body(Vec::new()).expect("a static request");
+            let text = ctx
+                .client
+                .request_text(metrics)
+                .await
+                .map_err(TestEnvError::kube("reading the API server's /metrics"))?;
+            if text.lines().any(|l| want.iter().all(|part| l.contains(part))) {
+                return Ok(Look::Done(FaultTarget::new(
+                    "CustomResourceDefinition",
+                    None,
+                    &crd_name,
+                )));
+            }
+            Ok(Look::waiting("not in /metrics yet"))
+        },
+    )
+    .await
 }
 
 /// The parts of the `apiserver_requested_deprecated_apis` line a call to `v1beta1` of

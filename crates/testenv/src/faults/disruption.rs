@@ -12,7 +12,7 @@ use serde_json::json;
 use super::{Ctx, FaultTarget, POLL, image_for};
 use crate::apply::create_namespaced;
 use crate::error::TestEnvError;
-use crate::wait::Waiter;
+use crate::wait::{Look, poll_until};
 use crate::workloads;
 
 /// A two-replica Deployment and a PDB `maxUnavailable: 0` over its pods: once both pods are
@@ -38,30 +38,33 @@ pub(super) async fn pdb_no_disruption(
     )
     .await?;
     let api: Api<PodDisruptionBudget> = Api::namespaced(ctx.client.clone(), namespace);
-    let waiter = Waiter::new(
+    poll_until(
         format!("PDB {namespace}/{name} to allow no disruption over 2 healthy pods"),
         Duration::from_secs(60),
         POLL,
-    );
-    loop {
-        let pdb = api
-            .get(name)
-            .await
-            .map_err(TestEnvError::kube(format!("reading PDB {namespace}/{name}")))?;
-        let status = pdb.status.clone().unwrap_or_default();
-        let observed = status.observed_generation == pdb.metadata.generation;
-        if observed
-            && status.expected_pods == Some(2)
-            && status.current_healthy == Some(2)
-            && status.disruptions_allowed == Some(0)
-        {
-            return Ok(FaultTarget::new("PodDisruptionBudget", Some(namespace), name));
-        }
-        waiter
-            .tick(format!(
+        async || {
+            let pdb = api
+                .get(name)
+                .await
+                .map_err(TestEnvError::kube(format!("reading PDB {namespace}/{name}")))?;
+            let status = pdb.status.clone().unwrap_or_default();
+            let observed = status.observed_generation == pdb.metadata.generation;
+            if observed
+                && status.expected_pods == Some(2)
+                && status.current_healthy == Some(2)
+                && status.disruptions_allowed == Some(0)
+            {
+                return Ok(Look::Done(FaultTarget::new(
+                    "PodDisruptionBudget",
+                    Some(namespace),
+                    name,
+                )));
+            }
+            Ok(Look::waiting(format!(
                 "expected {:?}, healthy {:?}, allowed {:?}",
                 status.expected_pods, status.current_healthy, status.disruptions_allowed
-            ))
-            .await?;
-    }
+            )))
+        },
+    )
+    .await
 }

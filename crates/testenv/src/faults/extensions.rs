@@ -14,7 +14,7 @@ use serde_json::json;
 use super::{Ctx, FaultTarget, POLL, WEBHOOK_TARGET_NAMESPACE};
 use crate::apply::{create_cluster, create_namespaced};
 use crate::error::TestEnvError;
-use crate::wait::Waiter;
+use crate::wait::{Look, poll_until};
 
 /// An APIService for `v1beta1.<name>.faults.postcheck.dev` served by a Service that selects
 /// no pod; the aggregator's availability controller marks it Available=False.
@@ -47,27 +47,28 @@ pub(super) async fn apiservice_unavailable(
     )
     .await?;
     let api: Api<APIService> = Api::all(ctx.client.clone());
-    let waiter = Waiter::new(
+    poll_until(
         format!("APIService {apiservice} to be Available=False"),
         Duration::from_secs(60),
         POLL,
-    );
-    loop {
-        let a = api
-            .get(&apiservice)
-            .await
-            .map_err(TestEnvError::kube(format!("reading APIService {apiservice}")))?;
-        let available = a
-            .status
-            .and_then(|s| s.conditions)
-            .unwrap_or_default()
-            .into_iter()
-            .find(|c| c.type_ == "Available");
-        if available.as_ref().is_some_and(|c| c.status == "False") {
-            return Ok(FaultTarget::new("APIService", None, &apiservice));
-        }
-        waiter.tick(format!("{available:?}")).await?;
-    }
+        async || {
+            let a = api
+                .get(&apiservice)
+                .await
+                .map_err(TestEnvError::kube(format!("reading APIService {apiservice}")))?;
+            let available = a
+                .status
+                .and_then(|s| s.conditions)
+                .unwrap_or_default()
+                .into_iter()
+                .find(|c| c.type_ == "Available");
+            if available.as_ref().is_some_and(|c| c.status == "False") {
+                return Ok(Look::Done(FaultTarget::new("APIService", None, &apiservice)));
+            }
+            Ok(Look::waiting(format!("{available:?}")))
+        },
+    )
+    .await
 }
 
 /// A Fail-policy validating webhook for ConfigMaps in `faults-webhook-target` only, served
@@ -110,19 +111,24 @@ pub(super) async fn webhook_no_endpoints(
         serde_json::from_value(json!({ "metadata": { "name": "webhook-probe" } }))
             .expect("a static ConfigMap");
     let dry_run = PostParams { dry_run: true, ..Default::default() };
-    let waiter = Waiter::new(
+    poll_until(
         format!("the webhook {config} to refuse writes"),
         Duration::from_secs(60),
         POLL,
-    );
-    loop {
-        let last = match configmaps.create(&dry_run, &probe).await {
-            Err(kube::Error::Api(e)) if e.message.contains("failed calling webhook") => {
-                return Ok(FaultTarget::new("ValidatingWebhookConfiguration", None, &config));
-            }
-            Err(e) => e.to_string(),
-            Ok(_) => "a ConfigMap was still admitted".to_string(),
-        };
-        waiter.tick(last).await?;
-    }
+        async || {
+            let last = match configmaps.create(&dry_run, &probe).await {
+                Err(kube::Error::Api(e)) if e.message.contains("failed calling webhook") => {
+                    return Ok(Look::Done(FaultTarget::new(
+                        "ValidatingWebhookConfiguration",
+                        None,
+                        &config,
+                    )));
+                }
+                Err(e) => e.to_string(),
+                Ok(_) => "a ConfigMap was still admitted".to_string(),
+            };
+            Ok(Look::waiting(last))
+        },
+    )
+    .await
 }

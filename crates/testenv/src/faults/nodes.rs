@@ -19,7 +19,7 @@ use super::{Ctx, FAULT_TAINT_KEY, FaultTarget, LOST_LABEL, POLL};
 use crate::cluster::TestCluster;
 use crate::error::TestEnvError;
 use crate::nodes;
-use crate::wait::Waiter;
+use crate::wait::{Look, poll_until};
 
 /// Takes over the node's lease as a kubelet that then dies would leave it: renewed once,
 /// never again. kwok sees another holder and stops renewing; the node-lifecycle controller
@@ -27,39 +27,44 @@ use crate::wait::Waiter;
 pub(super) async fn not_ready(ctx: &Ctx<'_>, node: &str) -> Result<FaultTarget, TestEnvError> {
     ctx.node(node).await?;
     let leases: Api<Lease> = Api::namespaced(ctx.client.clone(), "kube-node-lease");
-    let waiter =
-        Waiter::new(format!("taking over the lease of node {node}"), Duration::from_secs(30), POLL);
-    loop {
-        let last = match leases.get_opt(node).await {
-            Ok(Some(mut lease)) => {
-                let spec = lease.spec.get_or_insert_with(Default::default);
-                spec.holder_identity = Some(format!("{node}-stopped-kubelet"));
-                spec.lease_duration_seconds = Some(86_400);
-                spec.renew_time = Some(MicroTime(k8s_openapi::jiff::Timestamp::now()));
-                match leases.replace(node, &PostParams::default(), &lease).await {
-                    Ok(_) => break,
-                    Err(e) => e.to_string(),
+    poll_until(
+        format!("taking over the lease of node {node}"),
+        Duration::from_secs(30),
+        POLL,
+        async || {
+            let last = match leases.get_opt(node).await {
+                Ok(Some(mut lease)) => {
+                    let spec = lease.spec.get_or_insert_with(Default::default);
+                    spec.holder_identity = Some(format!("{node}-stopped-kubelet"));
+                    spec.lease_duration_seconds = Some(86_400);
+                    spec.renew_time = Some(MicroTime(k8s_openapi::jiff::Timestamp::now()));
+                    match leases.replace(node, &PostParams::default(), &lease).await {
+                        Ok(_) => return Ok(Look::Done(())),
+                        Err(e) => e.to_string(),
+                    }
                 }
-            }
-            Ok(None) => "no lease yet".into(),
-            Err(e) => e.to_string(),
-        };
-        waiter.tick(last).await?;
-    }
+                Ok(None) => "no lease yet".into(),
+                Err(e) => e.to_string(),
+            };
+            Ok(Look::waiting(last))
+        },
+    )
+    .await?;
     let grace = ctx.cluster.heartbeat().grace_seconds;
-    let waiter = Waiter::new(
+    poll_until(
         format!("node {node} to become NotReady"),
         Duration::from_secs(grace + 60),
         POLL,
-    );
-    loop {
-        let n = ctx.node(node).await?;
-        let ready = nodes::condition_status(&n, "Ready");
-        if ready.as_deref() != Some("True") {
-            return Ok(FaultTarget::new("Node", None, node));
-        }
-        waiter.tick(format!("Ready={ready:?}")).await?;
-    }
+        async || {
+            let n = ctx.node(node).await?;
+            let ready = nodes::condition_status(&n, "Ready");
+            if ready.as_deref() != Some("True") {
+                return Ok(Look::Done(FaultTarget::new("Node", None, node)));
+            }
+            Ok(Look::waiting(format!("Ready={ready:?}")))
+        },
+    )
+    .await
 }
 
 /// Cordons the node; the node-lifecycle controller answers with its unschedulable taint.
@@ -72,19 +77,20 @@ pub(super) async fn cordoned(ctx: &Ctx<'_>, node: &str) -> Result<FaultTarget, T
     )
     .await
     .map_err(TestEnvError::kube(format!("cordoning node {node}")))?;
-    let waiter = Waiter::new(
+    poll_until(
         format!("node {node} to carry the unschedulable taint"),
         Duration::from_secs(30),
         POLL,
-    );
-    loop {
-        let n = ctx.node(node).await?;
-        let taints = taint_keys(&n);
-        if taints.iter().any(|t| t == "node.kubernetes.io/unschedulable") {
-            return Ok(FaultTarget::new("Node", None, node));
-        }
-        waiter.tick(format!("taints {taints:?}")).await?;
-    }
+        async || {
+            let n = ctx.node(node).await?;
+            let taints = taint_keys(&n);
+            if taints.iter().any(|t| t == "node.kubernetes.io/unschedulable") {
+                return Ok(Look::Done(FaultTarget::new("Node", None, node)));
+            }
+            Ok(Look::waiting(format!("taints {taints:?}")))
+        },
+    )
+    .await
 }
 
 /// The node's kubelet and kube-proxy report the version an upgrade left behind.
@@ -119,16 +125,20 @@ async fn report_version(
     ctx.node(node).await?;
     nodes::set_versions(&ctx.client, &[node.to_string()], version).await?;
     let want = format!("v{version}");
-    let waiter =
-        Waiter::new(format!("node {node} to report kubelet {want}"), Duration::from_secs(20), POLL);
-    loop {
-        let n = ctx.node(node).await?;
-        let got = nodes::kubelet_version(&n);
-        if got.as_deref() == Some(want.as_str()) {
-            return Ok(FaultTarget::new("Node", None, node));
-        }
-        waiter.tick(format!("kubelet {got:?}")).await?;
-    }
+    poll_until(
+        format!("node {node} to report kubelet {want}"),
+        Duration::from_secs(20),
+        POLL,
+        async || {
+            let n = ctx.node(node).await?;
+            let got = nodes::kubelet_version(&n);
+            if got.as_deref() == Some(want.as_str()) {
+                return Ok(Look::Done(FaultTarget::new("Node", None, node)));
+            }
+            Ok(Look::waiting(format!("kubelet {got:?}")))
+        },
+    )
+    .await
 }
 
 /// Removes the node's zone label.
@@ -151,32 +161,36 @@ pub(super) async fn lost_label(ctx: &Ctx<'_>, node: &str) -> Result<FaultTarget,
 /// Adds a NoSchedule taint to the node, keeping the taints it has.
 pub(super) async fn new_taint(ctx: &Ctx<'_>, node: &str) -> Result<FaultTarget, TestEnvError> {
     let api: Api<Node> = Api::all(ctx.client.clone());
-    let waiter =
-        Waiter::new(format!("adding a taint to node {node}"), Duration::from_secs(30), POLL);
-    loop {
-        let n = ctx.node(node).await?;
-        let mut taints = n.spec.as_ref().and_then(|s| s.taints.clone()).unwrap_or_default();
-        if taints.iter().any(|t| t.key == FAULT_TAINT_KEY) {
-            return Ok(FaultTarget::new("Node", None, node));
-        }
-        taints.push(Taint {
-            key: FAULT_TAINT_KEY.into(),
-            value: Some("true".into()),
-            effect: "NoSchedule".into(),
-            time_added: None,
-        });
-        // The resourceVersion makes this fail, not clobber, if a controller changed the
-        // taints meanwhile.
-        let patch = json!({
-            "metadata": { "resourceVersion": n.metadata.resource_version },
-            "spec": { "taints": taints },
-        });
-        let last = match api.patch(node, &PatchParams::default(), &Patch::Merge(patch)).await {
-            Ok(_) => continue,
-            Err(e) => e.to_string(),
-        };
-        waiter.tick(last).await?;
-    }
+    poll_until(
+        format!("adding a taint to node {node}"),
+        Duration::from_secs(30),
+        POLL,
+        async || {
+            let n = ctx.node(node).await?;
+            let mut taints = n.spec.as_ref().and_then(|s| s.taints.clone()).unwrap_or_default();
+            if taints.iter().any(|t| t.key == FAULT_TAINT_KEY) {
+                return Ok(Look::Done(FaultTarget::new("Node", None, node)));
+            }
+            taints.push(Taint {
+                key: FAULT_TAINT_KEY.into(),
+                value: Some("true".into()),
+                effect: "NoSchedule".into(),
+                time_added: None,
+            });
+            // The resourceVersion makes this fail, not clobber, if a controller changed the
+            // taints meanwhile.
+            let patch = json!({
+                "metadata": { "resourceVersion": n.metadata.resource_version },
+                "spec": { "taints": taints },
+            });
+            let last = match api.patch(node, &PatchParams::default(), &Patch::Merge(patch)).await {
+                Ok(_) => return Ok(Look::Done(FaultTarget::new("Node", None, node))),
+                Err(e) => e.to_string(),
+            };
+            Ok(Look::waiting(last))
+        },
+    )
+    .await
 }
 
 /// The version a node left behind by an upgrade reports: the cluster's previous version, or

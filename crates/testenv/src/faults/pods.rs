@@ -13,7 +13,7 @@ use super::{Ctx, FaultTarget, POLL, image_for};
 use crate::apply::create_namespaced;
 use crate::error::TestEnvError;
 use crate::stages::POD_FAULT_LABEL;
-use crate::wait::Waiter;
+use crate::wait::{Look, poll_until};
 use crate::workloads;
 
 /// A one-replica Deployment whose pods carry the fault label `stage` (kwok's stage for it
@@ -30,27 +30,28 @@ pub(super) async fn waiting(
     manifest["spec"]["template"]["metadata"]["labels"][POD_FAULT_LABEL] = json!(stage);
     create_namespaced::<Deployment>(&ctx.client, manifest).await?;
     let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), namespace);
-    let waiter = Waiter::new(
+    poll_until(
         format!("a pod of {namespace}/{name} to wait in {reason}"),
         Duration::from_secs(60),
         POLL,
-    );
-    loop {
-        let listed = pods
-            .list(&ListParams::default().labels(&format!("app={name}")))
-            .await
-            .map_err(TestEnvError::kube(format!("listing the pods of {namespace}/{name}")))?;
-        let mut seen = Vec::new();
-        for pod in &listed.items {
-            let waiting = waiting_reasons(pod);
-            let pod_name = pod.metadata.name.clone().unwrap_or_default();
-            if waiting.iter().any(|r| r == reason) {
-                return Ok(FaultTarget::new("Pod", Some(namespace), &pod_name));
+        async || {
+            let listed = pods
+                .list(&ListParams::default().labels(&format!("app={name}")))
+                .await
+                .map_err(TestEnvError::kube(format!("listing the pods of {namespace}/{name}")))?;
+            let mut seen = Vec::new();
+            for pod in &listed.items {
+                let waiting = waiting_reasons(pod);
+                let pod_name = pod.metadata.name.clone().unwrap_or_default();
+                if waiting.iter().any(|r| r == reason) {
+                    return Ok(Look::Done(FaultTarget::new("Pod", Some(namespace), &pod_name)));
+                }
+                seen.push(format!("{pod_name}: {waiting:?}"));
             }
-            seen.push(format!("{pod_name}: {waiting:?}"));
-        }
-        waiter.tick(seen.join(", ")).await?;
-    }
+            Ok(Look::waiting(seen.join(", ")))
+        },
+    )
+    .await
 }
 
 /// A one-replica Deployment whose nodeSelector no node matches: its pod stays Unschedulable.
@@ -65,25 +66,26 @@ pub(super) async fn pending(
         json!({ "node.kubernetes.io/pool": "gpu-a100" });
     create_namespaced::<Deployment>(&ctx.client, manifest).await?;
     let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), namespace);
-    let waiter = Waiter::new(
+    poll_until(
         format!("a pod of {namespace}/{name} to be Unschedulable"),
         Duration::from_secs(60),
         POLL,
-    );
-    loop {
-        let listed = pods
-            .list(&ListParams::default().labels(&format!("app={name}")))
-            .await
-            .map_err(TestEnvError::kube(format!("listing the pods of {namespace}/{name}")))?;
-        if let Some(pod) = listed.items.iter().find(|p| is_unschedulable(p)) {
-            return Ok(FaultTarget::new(
-                "Pod",
-                Some(namespace),
-                &pod.metadata.name.clone().unwrap_or_default(),
-            ));
-        }
-        waiter.tick(format!("{} pods, none Unschedulable yet", listed.items.len())).await?;
-    }
+        async || {
+            let listed = pods
+                .list(&ListParams::default().labels(&format!("app={name}")))
+                .await
+                .map_err(TestEnvError::kube(format!("listing the pods of {namespace}/{name}")))?;
+            if let Some(pod) = listed.items.iter().find(|p| is_unschedulable(p)) {
+                return Ok(Look::Done(FaultTarget::new(
+                    "Pod",
+                    Some(namespace),
+                    &pod.metadata.name.clone().unwrap_or_default(),
+                )));
+            }
+            Ok(Look::waiting(format!("{} pods, none Unschedulable yet", listed.items.len())))
+        },
+    )
+    .await
 }
 
 /// Whether the scheduler said it cannot place the pod (PodScheduled False, Unschedulable).

@@ -13,7 +13,7 @@ use serde_json::json;
 use super::{Ctx, FaultTarget, POLL, image_for};
 use crate::apply::create_namespaced;
 use crate::error::TestEnvError;
-use crate::wait::Waiter;
+use crate::wait::{Look, poll_until};
 use crate::workloads;
 
 /// A Deployment with a Service; once the Service has a ready endpoint, the Deployment is
@@ -37,34 +37,36 @@ pub(super) async fn no_endpoints(
         let action = format!("listing the EndpointSlices of {namespace}/{name} ({what})");
         async move { slices.list(&by_service).await.map_err(TestEnvError::kube(action)) }
     };
-    let waiter = Waiter::new(
+    poll_until(
         format!("Service {namespace}/{name} to get a ready endpoint"),
         Duration::from_secs(60),
         POLL,
-    );
-    loop {
-        if workloads::ready_endpoints(&list("before").await?.items, name) > 0 {
-            break;
-        }
-        waiter.tick("").await?;
-    }
+        async || {
+            if workloads::ready_endpoints(&list("before").await?.items, name) > 0 {
+                return Ok(Look::Done(()));
+            }
+            Ok(Look::waiting(""))
+        },
+    )
+    .await?;
     let deployments: Api<Deployment> = Api::namespaced(ctx.client.clone(), namespace);
     deployments
         .patch(name, &PatchParams::default(), &Patch::Merge(json!({ "spec": { "replicas": 0 } })))
         .await
         .map_err(TestEnvError::kube(format!("scaling Deployment {namespace}/{name} to zero")))?;
-    let waiter = Waiter::new(
+    poll_until(
         format!("Service {namespace}/{name} to lose its endpoints"),
         Duration::from_secs(60),
         POLL,
-    );
-    loop {
-        let listed = list("after").await?;
-        let endpoints: usize =
-            listed.items.iter().map(|s| s.endpoints.as_ref().map_or(0, Vec::len)).sum();
-        if endpoints == 0 && !listed.items.is_empty() {
-            return Ok(FaultTarget::new("Service", Some(namespace), name));
-        }
-        waiter.tick(format!("{endpoints} endpoints")).await?;
-    }
+        async || {
+            let listed = list("after").await?;
+            let endpoints: usize =
+                listed.items.iter().map(|s| s.endpoints.as_ref().map_or(0, Vec::len)).sum();
+            if endpoints == 0 && !listed.items.is_empty() {
+                return Ok(Look::Done(FaultTarget::new("Service", Some(namespace), name)));
+            }
+            Ok(Look::waiting(format!("{endpoints} endpoints")))
+        },
+    )
+    .await
 }

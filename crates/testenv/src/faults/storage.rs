@@ -10,7 +10,7 @@ use serde_json::json;
 use super::{Ctx, FaultTarget, POLL};
 use crate::apply::create_namespaced;
 use crate::error::TestEnvError;
-use crate::wait::Waiter;
+use crate::wait::{Look, poll_until};
 use crate::workloads::STORAGE_CLASS;
 
 /// A claim bigger than any PV of its class: the PV controller leaves it Pending.
@@ -29,26 +29,33 @@ pub(super) async fn pvc_pending(
     // Visible once the PV controller has looked at it and said why it stays Pending.
     let events: Api<Event> = Api::namespaced(ctx.client.clone(), namespace);
     let claims: Api<PersistentVolumeClaim> = Api::namespaced(ctx.client.clone(), namespace);
-    let waiter = Waiter::new(
+    poll_until(
         format!("the PV controller to leave PVC {namespace}/{name} Pending"),
         Duration::from_secs(60),
         POLL,
-    );
-    loop {
-        let claim = claims
-            .get(name)
-            .await
-            .map_err(TestEnvError::kube(format!("reading PVC {namespace}/{name}")))?;
-        let phase = claim.status.and_then(|s| s.phase).unwrap_or_default();
-        let listed = events
-            .list(&ListParams::default().fields(&format!(
-                "involvedObject.kind=PersistentVolumeClaim,involvedObject.name={name}"
-            )))
-            .await
-            .map_err(TestEnvError::kube(format!("listing the events of PVC {namespace}/{name}")))?;
-        if phase == "Pending" && !listed.items.is_empty() {
-            return Ok(FaultTarget::new("PersistentVolumeClaim", Some(namespace), name));
-        }
-        waiter.tick(format!("phase {phase:?}, {} events", listed.items.len())).await?;
-    }
+        async || {
+            let claim = claims
+                .get(name)
+                .await
+                .map_err(TestEnvError::kube(format!("reading PVC {namespace}/{name}")))?;
+            let phase = claim.status.and_then(|s| s.phase).unwrap_or_default();
+            let listed = events
+                .list(&ListParams::default().fields(&format!(
+                    "involvedObject.kind=PersistentVolumeClaim,involvedObject.name={name}"
+                )))
+                .await
+                .map_err(TestEnvError::kube(format!(
+                    "listing the events of PVC {namespace}/{name}"
+                )))?;
+            if phase == "Pending" && !listed.items.is_empty() {
+                return Ok(Look::Done(FaultTarget::new(
+                    "PersistentVolumeClaim",
+                    Some(namespace),
+                    name,
+                )));
+            }
+            Ok(Look::waiting(format!("phase {phase:?}, {} events", listed.items.len())))
+        },
+    )
+    .await
 }

@@ -21,7 +21,7 @@ use super::{Ctx, FaultTarget, POLL};
 use crate::apply::{create_cluster, create_namespaced};
 use crate::components::CONTROLLER_MANAGER;
 use crate::error::TestEnvError;
-use crate::wait::Waiter;
+use crate::wait::{Look, poll_until};
 use crate::{nodes, process, workloads};
 
 /// The cluster DNS Service whose endpoints DnsScaledToZero takes away.
@@ -41,48 +41,52 @@ pub(super) async fn dns_scaled_to_zero(
         .map_err(TestEnvError::kube(format!("scaling Deployment {namespace}/{name} to zero")))?;
     let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), namespace);
     let slices: Api<EndpointSlice> = Api::namespaced(ctx.client.clone(), namespace);
-    let waiter = Waiter::new(
+    poll_until(
         format!("Deployment {namespace}/{name} to have no pod and {DNS_SERVICE} no endpoint"),
         Duration::from_secs(60),
         POLL,
-    );
-    loop {
-        let d = deployments
-            .get(name)
-            .await
-            .map_err(TestEnvError::kube(format!("reading Deployment {namespace}/{name}")))?;
-        let selector = d
-            .spec
-            .as_ref()
-            .and_then(|s| s.selector.match_labels.clone())
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(",");
-        let status = d.status.clone().unwrap_or_default();
-        let left = pods
-            .list(&ListParams::default().labels(&selector))
-            .await
-            .map_err(TestEnvError::kube(format!("listing the pods of {namespace}/{name}")))?
-            .items
-            .len();
-        let endpoints: usize = slices
-            .list(
-                &ListParams::default().labels(&format!("kubernetes.io/service-name={DNS_SERVICE}")),
-            )
-            .await
-            .map_err(TestEnvError::kube(format!("listing the EndpointSlices of {DNS_SERVICE}")))?
-            .items
-            .iter()
-            .map(|s| s.endpoints.as_ref().map_or(0, Vec::len))
-            .sum();
-        let observed = status.observed_generation == d.metadata.generation;
-        if observed && status.replicas.unwrap_or(0) == 0 && left == 0 && endpoints == 0 {
-            return Ok(FaultTarget::new("Deployment", Some(namespace), name));
-        }
-        waiter.tick(format!("{left} pods, {endpoints} endpoints, status {status:?}")).await?;
-    }
+        async || {
+            let d = deployments
+                .get(name)
+                .await
+                .map_err(TestEnvError::kube(format!("reading Deployment {namespace}/{name}")))?;
+            let selector = d
+                .spec
+                .as_ref()
+                .and_then(|s| s.selector.match_labels.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",");
+            let status = d.status.clone().unwrap_or_default();
+            let left = pods
+                .list(&ListParams::default().labels(&selector))
+                .await
+                .map_err(TestEnvError::kube(format!("listing the pods of {namespace}/{name}")))?
+                .items
+                .len();
+            let endpoints: usize = slices
+                .list(
+                    &ListParams::default()
+                        .labels(&format!("kubernetes.io/service-name={DNS_SERVICE}")),
+                )
+                .await
+                .map_err(TestEnvError::kube(format!(
+                    "listing the EndpointSlices of {DNS_SERVICE}"
+                )))?
+                .items
+                .iter()
+                .map(|s| s.endpoints.as_ref().map_or(0, Vec::len))
+                .sum();
+            let observed = status.observed_generation == d.metadata.generation;
+            if observed && status.replicas.unwrap_or(0) == 0 && left == 0 && endpoints == 0 {
+                return Ok(Look::Done(FaultTarget::new("Deployment", Some(namespace), name)));
+            }
+            Ok(Look::waiting(format!("{left} pods, {endpoints} endpoints, status {status:?}")))
+        },
+    )
+    .await
 }
 
 /// How many of `nodes` nodes lose their CNI pod: a third, at least one (`kwok-node-0..`).
@@ -146,28 +150,29 @@ pub(super) async fn cni_daemonset_missing_pods(
     let missing = cni_missing_nodes(node_count);
     let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), namespace);
     let by_label = ListParams::default().labels(&format!("k8s-app={name}"));
-    let waiter = Waiter::new(
+    poll_until(
         format!("DaemonSet {namespace}/{name} to run on {}", missing.join(", ")),
         Duration::from_secs(90),
         POLL,
-    );
-    loop {
-        let listed = pods
-            .list(&by_label)
-            .await
-            .map_err(TestEnvError::kube(format!("listing the pods of {namespace}/{name}")))?;
-        let running = |node: &String| {
-            listed.items.iter().any(|p| {
-                targets_node(p, node)
-                    && p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
-            })
-        };
-        let waiting: Vec<&String> = missing.iter().filter(|n| !running(n)).collect();
-        if waiting.is_empty() {
-            break;
-        }
-        waiter.tick(format!("no running pod yet on {waiting:?}")).await?;
-    }
+        async || {
+            let listed = pods
+                .list(&by_label)
+                .await
+                .map_err(TestEnvError::kube(format!("listing the pods of {namespace}/{name}")))?;
+            let running = |node: &String| {
+                listed.items.iter().any(|p| {
+                    targets_node(p, node)
+                        && p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
+                })
+            };
+            let waiting: Vec<&String> = missing.iter().filter(|n| !running(n)).collect();
+            if waiting.is_empty() {
+                return Ok(Look::Done(()));
+            }
+            Ok(Look::waiting(format!("no running pod yet on {waiting:?}")))
+        },
+    )
+    .await?;
 
     let policy = format!("faults-deny-{name}");
     create_cluster::<ValidatingAdmissionPolicy>(&ctx.client, json!({
@@ -199,19 +204,22 @@ pub(super) async fn cni_daemonset_missing_pods(
     }))
     .map_err(|e| TestEnvError::Invalid(format!("a probe pod manifest: {e}")))?;
     let dry_run = PostParams { dry_run: true, ..Default::default() };
-    let waiter = Waiter::new(
+    poll_until(
         format!("the policy {policy} to refuse new pods"),
         Duration::from_secs(30),
         POLL,
-    );
-    loop {
-        let last = match pods.create(&dry_run, &probe).await {
-            Err(kube::Error::Api(e)) if e.message.contains(&policy) => break,
-            Err(e) => e.to_string(),
-            Ok(_) => "a probe pod was still admitted".to_string(),
-        };
-        waiter.tick(last).await?;
-    }
+        async || {
+            let last = match pods.create(&dry_run, &probe).await {
+                Err(kube::Error::Api(e)) if e.message.contains(&policy) => {
+                    return Ok(Look::Done(()));
+                }
+                Err(e) => e.to_string(),
+                Ok(_) => "a probe pod was still admitted".to_string(),
+            };
+            Ok(Look::waiting(last))
+        },
+    )
+    .await?;
 
     let listed = pods
         .list(&by_label)
@@ -228,44 +236,45 @@ pub(super) async fn cni_daemonset_missing_pods(
         }
     }
     let events: Api<Event> = Api::namespaced(ctx.client.clone(), namespace);
-    let waiter = Waiter::new(
+    poll_until(
         format!("DaemonSet {namespace}/{name} to miss its pods on {}", missing.join(", ")),
         Duration::from_secs(60),
         POLL,
-    );
-    loop {
-        let (observed, s) = status(format!("reading DaemonSet {namespace}/{name}")).await?;
-        let listed = pods
-            .list(&by_label)
-            .await
-            .map_err(TestEnvError::kube(format!("listing the pods of {namespace}/{name}")))?;
-        let still_there: Vec<&String> =
-            missing.iter().filter(|n| listed.items.iter().any(|p| targets_node(p, n))).collect();
-        let failed_create = events
-            .list(&ListParams::default().fields(&format!(
-                "involvedObject.kind=DaemonSet,involvedObject.name={name},reason=FailedCreate"
-            )))
-            .await
-            .map_err(TestEnvError::kube(format!(
-                "listing the events of DaemonSet {namespace}/{name}"
-            )))?
-            .items
-            .len();
-        let gone = missing.len() as i32;
-        if observed
-            && still_there.is_empty()
-            && failed_create > 0
-            && s.current_number_scheduled <= s.desired_number_scheduled - gone
-            && s.number_unavailable.unwrap_or(0) >= gone
-        {
-            return Ok(FaultTarget::new("DaemonSet", Some(namespace), name));
-        }
-        waiter
-            .tick(format!(
+        async || {
+            let (observed, s) = status(format!("reading DaemonSet {namespace}/{name}")).await?;
+            let listed = pods
+                .list(&by_label)
+                .await
+                .map_err(TestEnvError::kube(format!("listing the pods of {namespace}/{name}")))?;
+            let still_there: Vec<&String> = missing
+                .iter()
+                .filter(|n| listed.items.iter().any(|p| targets_node(p, n)))
+                .collect();
+            let failed_create = events
+                .list(&ListParams::default().fields(&format!(
+                    "involvedObject.kind=DaemonSet,involvedObject.name={name},reason=FailedCreate"
+                )))
+                .await
+                .map_err(TestEnvError::kube(format!(
+                    "listing the events of DaemonSet {namespace}/{name}"
+                )))?
+                .items
+                .len();
+            let gone = missing.len() as i32;
+            if observed
+                && still_there.is_empty()
+                && failed_create > 0
+                && s.current_number_scheduled <= s.desired_number_scheduled - gone
+                && s.number_unavailable.unwrap_or(0) >= gone
+            {
+                return Ok(Look::Done(FaultTarget::new("DaemonSet", Some(namespace), name)));
+            }
+            Ok(Look::waiting(format!(
                 "pods still on {still_there:?}, {failed_create} FailedCreate events, status {s:?}"
-            ))
-            .await?;
-    }
+            )))
+        },
+    )
+    .await
 }
 
 /// Stops kube-controller-manager (SIGTERM, by its recorded pid) and waits until its leader
@@ -285,25 +294,30 @@ pub(super) async fn controller_manager_stopped(ctx: &Ctx<'_>) -> Result<FaultTar
     .await
     .expect("the stopping task does not panic")?;
     let leases: Api<Lease> = Api::namespaced(ctx.client.clone(), "kube-system");
-    let waiter = Waiter::new(
+    poll_until(
         format!("the Lease kube-system/{CONTROLLER_MANAGER} to be released or stale"),
         Duration::from_secs(30),
         POLL,
-    );
-    loop {
-        let lease = leases.get_opt(CONTROLLER_MANAGER).await.map_err(TestEnvError::kube(
-            format!("reading the Lease kube-system/{CONTROLLER_MANAGER}"),
-        ))?;
-        let spec = lease.and_then(|l| l.spec).unwrap_or_default();
-        let holder = spec.holder_identity.clone().unwrap_or_default();
-        let renewed = spec.renew_time.as_ref().map(|t| t.0);
-        let stale = renewed.is_none_or(|t| {
-            k8s_openapi::jiff::Timestamp::now().duration_since(t)
-                > k8s_openapi::jiff::SignedDuration::from_secs(5)
-        });
-        if !process::is_running(record.pid, &record.binary) && (holder.is_empty() || stale) {
-            return Ok(FaultTarget::new("Lease", Some("kube-system"), CONTROLLER_MANAGER));
-        }
-        waiter.tick(format!("held by {holder:?}, renewed {renewed:?}")).await?;
-    }
+        async || {
+            let lease = leases.get_opt(CONTROLLER_MANAGER).await.map_err(TestEnvError::kube(
+                format!("reading the Lease kube-system/{CONTROLLER_MANAGER}"),
+            ))?;
+            let spec = lease.and_then(|l| l.spec).unwrap_or_default();
+            let holder = spec.holder_identity.clone().unwrap_or_default();
+            let renewed = spec.renew_time.as_ref().map(|t| t.0);
+            let stale = renewed.is_none_or(|t| {
+                k8s_openapi::jiff::Timestamp::now().duration_since(t)
+                    > k8s_openapi::jiff::SignedDuration::from_secs(5)
+            });
+            if !process::is_running(record.pid, &record.binary) && (holder.is_empty() || stale) {
+                return Ok(Look::Done(FaultTarget::new(
+                    "Lease",
+                    Some("kube-system"),
+                    CONTROLLER_MANAGER,
+                )));
+            }
+            Ok(Look::waiting(format!("held by {holder:?}, renewed {renewed:?}")))
+        },
+    )
+    .await
 }

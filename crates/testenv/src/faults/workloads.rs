@@ -14,7 +14,7 @@ use super::{Ctx, FaultTarget, POLL, image_for};
 use crate::apply::create_namespaced;
 use crate::error::TestEnvError;
 use crate::stages::POD_FAULT_LABEL;
-use crate::wait::Waiter;
+use crate::wait::{Look, poll_until};
 use crate::workloads;
 
 /// A two-replica Deployment whose pods run but never pass their readiness probe (kwok's
@@ -30,37 +30,36 @@ pub(super) async fn deployment_unavailable(
     manifest["spec"]["progressDeadlineSeconds"] = json!(600);
     create_namespaced::<Deployment>(&ctx.client, manifest).await?;
     let api: Api<Deployment> = Api::namespaced(ctx.client.clone(), namespace);
-    let waiter = Waiter::new(
+    poll_until(
         format!("Deployment {namespace}/{name} to have unavailable replicas"),
         Duration::from_secs(60),
         POLL,
-    );
-    loop {
-        let d = api
-            .get(name)
-            .await
-            .map_err(TestEnvError::kube(format!("reading Deployment {namespace}/{name}")))?;
-        let status = d.status.clone().unwrap_or_default();
-        let available = status
-            .conditions
-            .as_ref()
-            .and_then(|cs| cs.iter().find(|c| c.type_ == "Available"))
-            .map(|c| c.status.clone());
-        let pods_running = status.replicas.unwrap_or(0) >= 2;
-        if pods_running
-            && status.unavailable_replicas.unwrap_or(0) >= 2
-            && available.as_deref() == Some("False")
-            && running_pods(ctx, namespace, name).await? >= 2
-        {
-            return Ok(FaultTarget::new("Deployment", Some(namespace), name));
-        }
-        waiter
-            .tick(format!(
+        async || {
+            let d = api
+                .get(name)
+                .await
+                .map_err(TestEnvError::kube(format!("reading Deployment {namespace}/{name}")))?;
+            let status = d.status.clone().unwrap_or_default();
+            let available = status
+                .conditions
+                .as_ref()
+                .and_then(|cs| cs.iter().find(|c| c.type_ == "Available"))
+                .map(|c| c.status.clone());
+            let pods_running = status.replicas.unwrap_or(0) >= 2;
+            if pods_running
+                && status.unavailable_replicas.unwrap_or(0) >= 2
+                && available.as_deref() == Some("False")
+                && running_pods(ctx, namespace, name).await? >= 2
+            {
+                return Ok(Look::Done(FaultTarget::new("Deployment", Some(namespace), name)));
+            }
+            Ok(Look::waiting(format!(
                 "replicas {:?}, unavailable {:?}, Available={available:?}",
                 status.replicas, status.unavailable_replicas
-            ))
-            .await?;
-    }
+            )))
+        },
+    )
+    .await
 }
 
 /// How many pods `app=<name>` run (phase Running).
@@ -98,22 +97,23 @@ pub(super) async fn daemonset_missing_pod(
     }))
     .await?;
     let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), namespace);
-    let waiter = Waiter::new(
+    poll_until(
         format!("pod {namespace}/{squatter} to run on {node}"),
         Duration::from_secs(60),
         POLL,
-    );
-    loop {
-        let pod = pods
-            .get(&squatter)
-            .await
-            .map_err(TestEnvError::kube(format!("reading pod {namespace}/{squatter}")))?;
-        let phase = pod.status.and_then(|s| s.phase).unwrap_or_default();
-        if phase == "Running" {
-            break;
-        }
-        waiter.tick(format!("phase {phase:?}")).await?;
-    }
+        async || {
+            let pod = pods
+                .get(&squatter)
+                .await
+                .map_err(TestEnvError::kube(format!("reading pod {namespace}/{squatter}")))?;
+            let phase = pod.status.and_then(|s| s.phase).unwrap_or_default();
+            if phase == "Running" {
+                return Ok(Look::Done(()));
+            }
+            Ok(Look::waiting(format!("phase {phase:?}")))
+        },
+    )
+    .await?;
     let labels = json!({ "app": name });
     let (_, affinity) = workloads::kwok_placement();
     create_namespaced::<DaemonSet>(&ctx.client, json!({
@@ -133,36 +133,35 @@ pub(super) async fn daemonset_missing_pod(
     }))
     .await?;
     let api: Api<DaemonSet> = Api::namespaced(ctx.client.clone(), namespace);
-    let waiter = Waiter::new(
+    poll_until(
         format!("DaemonSet {namespace}/{name} to miss its pod on {node}"),
         Duration::from_secs(60),
         POLL,
-    );
-    loop {
-        let ds = api
-            .get(name)
-            .await
-            .map_err(TestEnvError::kube(format!("reading DaemonSet {namespace}/{name}")))?;
-        let status = ds.status.unwrap_or_default();
-        let listed = pods
-            .list(&ListParams::default().labels(&format!("app={name}")))
-            .await
-            .map_err(TestEnvError::kube(format!("listing the pods of {namespace}/{name}")))?;
-        let blocked = listed.items.iter().any(|p| targets_node(p, node) && is_unschedulable(p));
-        if blocked
-            && status.desired_number_scheduled > 0
-            && status.number_unavailable.unwrap_or(0) >= 1
-            && status.number_ready < status.desired_number_scheduled
-        {
-            return Ok(FaultTarget::new("DaemonSet", Some(namespace), name));
-        }
-        waiter
-            .tick(format!(
+        async || {
+            let ds = api
+                .get(name)
+                .await
+                .map_err(TestEnvError::kube(format!("reading DaemonSet {namespace}/{name}")))?;
+            let status = ds.status.unwrap_or_default();
+            let listed = pods
+                .list(&ListParams::default().labels(&format!("app={name}")))
+                .await
+                .map_err(TestEnvError::kube(format!("listing the pods of {namespace}/{name}")))?;
+            let blocked = listed.items.iter().any(|p| targets_node(p, node) && is_unschedulable(p));
+            if blocked
+                && status.desired_number_scheduled > 0
+                && status.number_unavailable.unwrap_or(0) >= 1
+                && status.number_ready < status.desired_number_scheduled
+            {
+                return Ok(Look::Done(FaultTarget::new("DaemonSet", Some(namespace), name)));
+            }
+            Ok(Look::waiting(format!(
                 "desired {}, ready {}, unavailable {:?}, blocked pod seen: {blocked}",
                 status.desired_number_scheduled, status.number_ready, status.number_unavailable
-            ))
-            .await?;
-    }
+            )))
+        },
+    )
+    .await
 }
 
 /// Whether a DaemonSet pod is meant for `node` (bound to it, or its node affinity names it,

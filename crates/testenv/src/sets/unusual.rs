@@ -32,7 +32,7 @@ use serde_json::json;
 use crate::apply::{create_cluster, create_namespaced};
 use crate::error::TestEnvError;
 use crate::faults::FaultTarget;
-use crate::wait::Waiter;
+use crate::wait::{Look, poll_until};
 use crate::workloads::{self, kwok_placement};
 
 /// The namespace of the set.
@@ -103,12 +103,9 @@ async fn claim_awaiting_consumer(client: &kube::Client) -> Result<FaultTarget, T
     .await?;
     let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), NS);
     let events: Api<Event> = Api::namespaced(client.clone(), NS);
-    let waiter = Waiter::new(
-        format!("PVC {NS}/{name} to wait for its first consumer"),
+    poll_until(format!("PVC {NS}/{name} to wait for its first consumer"),
         Duration::from_secs(60),
-        POLL,
-    );
-    loop {
+        POLL, async || {
         let claim = claims
             .get(name)
             .await
@@ -123,10 +120,11 @@ async fn claim_awaiting_consumer(client: &kube::Client) -> Result<FaultTarget, T
             .items
             .len();
         if phase == "Pending" && waiting > 0 {
-            return Ok(target("PersistentVolumeClaim", name));
+            return Ok(Look::Done(target("PersistentVolumeClaim", name)));
         }
-        waiter.tick(format!("phase {phase:?}, {waiting} WaitForFirstConsumer events")).await?;
-    }
+        Ok(Look::waiting(format!("phase {phase:?}, {waiting} WaitForFirstConsumer events")))
+    })
+    .await
 }
 
 /// A one-pod Job that ran to completion: Complete, its pod Succeeded (and kept).
@@ -151,8 +149,7 @@ async fn completed_job(client: &kube::Client) -> Result<Vec<FaultTarget>, TestEn
     .await?;
     let jobs: Api<Job> = Api::namespaced(client.clone(), NS);
     let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
-    let waiter = Waiter::new(format!("Job {NS}/{name} to complete"), Duration::from_secs(90), POLL);
-    loop {
+    poll_until(format!("Job {NS}/{name} to complete"), Duration::from_secs(90), POLL, async || {
         let job =
             jobs.get(name).await.map_err(TestEnvError::kube(format!("reading Job {NS}/{name}")))?;
         let complete = job
@@ -172,10 +169,11 @@ async fn completed_job(client: &kube::Client) -> Result<Vec<FaultTarget>, TestEn
         if complete && !succeeded.is_empty() {
             let mut targets = vec![target("Job", name)];
             targets.extend(succeeded.iter().map(|p| target("Pod", p)));
-            return Ok(targets);
+            return Ok(Look::Done(targets));
         }
-        waiter.tick(format!("complete {complete}, succeeded pods {succeeded:?}")).await?;
-    }
+        Ok(Look::waiting(format!("complete {complete}, succeeded pods {succeeded:?}")))
+    })
+    .await
 }
 
 /// A Deployment deliberately at zero replicas, selected by no Service.
@@ -187,29 +185,30 @@ async fn scaled_to_zero(client: &kube::Client) -> Result<FaultTarget, TestEnvErr
     )
     .await?;
     let api: Api<Deployment> = Api::namespaced(client.clone(), NS);
-    let waiter = Waiter::new(
+    poll_until(
         format!("Deployment {NS}/{name} to settle at zero replicas"),
         Duration::from_secs(60),
         POLL,
-    );
-    loop {
-        let d = api
-            .get(name)
-            .await
-            .map_err(TestEnvError::kube(format!("reading Deployment {NS}/{name}")))?;
-        let status = d.status.clone().unwrap_or_default();
-        let available = status
-            .conditions
-            .as_ref()
-            .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Available" && c.status == "True"));
-        if status.observed_generation == d.metadata.generation
-            && status.replicas.unwrap_or(0) == 0
-            && available
-        {
-            return Ok(target("Deployment", name));
-        }
-        waiter.tick(format!("{status:?}")).await?;
-    }
+        async || {
+            let d = api
+                .get(name)
+                .await
+                .map_err(TestEnvError::kube(format!("reading Deployment {NS}/{name}")))?;
+            let status = d.status.clone().unwrap_or_default();
+            let available = status
+                .conditions
+                .as_ref()
+                .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Available" && c.status == "True"));
+            if status.observed_generation == d.metadata.generation
+                && status.replicas.unwrap_or(0) == 0
+                && available
+            {
+                return Ok(Look::Done(target("Deployment", name)));
+            }
+            Ok(Look::waiting(format!("{status:?}")))
+        },
+    )
+    .await
 }
 
 /// A DaemonSet for GPU nodes on a cluster without any: nothing to schedule.
@@ -233,21 +232,25 @@ async fn daemonset_matching_no_node(client: &kube::Client) -> Result<FaultTarget
     }))
     .await?;
     let api: Api<DaemonSet> = Api::namespaced(client.clone(), NS);
-    let waiter =
-        Waiter::new(format!("DaemonSet {NS}/{name} to want no pod"), Duration::from_secs(60), POLL);
-    loop {
-        let ds = api
-            .get(name)
-            .await
-            .map_err(TestEnvError::kube(format!("reading DaemonSet {NS}/{name}")))?;
-        let status = ds.status.clone();
-        let observed =
-            status.as_ref().and_then(|s| s.observed_generation) == ds.metadata.generation;
-        if observed && status.as_ref().is_some_and(|s| s.desired_number_scheduled == 0) {
-            return Ok(target("DaemonSet", name));
-        }
-        waiter.tick(format!("{status:?}")).await?;
-    }
+    poll_until(
+        format!("DaemonSet {NS}/{name} to want no pod"),
+        Duration::from_secs(60),
+        POLL,
+        async || {
+            let ds = api
+                .get(name)
+                .await
+                .map_err(TestEnvError::kube(format!("reading DaemonSet {NS}/{name}")))?;
+            let status = ds.status.clone();
+            let observed =
+                status.as_ref().and_then(|s| s.observed_generation) == ds.metadata.generation;
+            if observed && status.as_ref().is_some_and(|s| s.desired_number_scheduled == 0) {
+                return Ok(Look::Done(target("DaemonSet", name)));
+            }
+            Ok(Look::waiting(format!("{status:?}")))
+        },
+    )
+    .await
 }
 
 /// A Service of type ExternalName (no selector, no endpoints, by design).
