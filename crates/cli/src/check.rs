@@ -5,7 +5,7 @@
 //! and exits 0 Success, 1 Failed, 2 Error. A cluster that cannot even be reached still
 //! prints one task document (phase `Error`), so a pipeline always has one to parse.
 
-mod progress;
+pub(crate) mod progress;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -17,7 +17,10 @@ use postcheck_engine::access::KubeconfigSource;
 use postcheck_engine::{
     CheckRequest, CheckSpec, NodeVersionPolicy, Policy, SNAPSHOT_VERSION, Snapshot, WaitOptions,
 };
-use postcheck_model::{PostCheckSpec, PostCheckTask, TaskMetadata, TaskPhase, TaskStatus, Version};
+use postcheck_model::{
+    BaselineRef, BaselineSource, PostCheckSpec, PostCheckTask, TaskMetadata, TaskPhase, TaskStatus,
+    Version,
+};
 
 use crate::output::{self, Format, Style};
 use progress::TerminalProgress;
@@ -34,7 +37,7 @@ pub(crate) struct ClusterArgs {
 }
 
 impl ClusterArgs {
-    fn source(&self) -> KubeconfigSource {
+    pub(crate) fn source(&self) -> KubeconfigSource {
         KubeconfigSource { path: self.kubeconfig.clone(), context: self.context.clone() }
     }
 }
@@ -137,7 +140,7 @@ impl PolicyFlags {
     }
 }
 
-fn parse_version(s: &str) -> Result<String, String> {
+pub(crate) fn parse_version(s: &str) -> Result<String, String> {
     Version::parse(s).map(|_| s.to_owned()).map_err(|e| e.to_string())
 }
 
@@ -160,6 +163,9 @@ pub(crate) struct ChecksArgs {
     /// Output format: table, json or yaml.
     #[arg(short, long, value_name = "FORMAT", default_value = "table", value_parser = ["table", "json", "yaml"])]
     output: String,
+    /// List the pre-upgrade check's catalogue (`postcheck precheck`) instead.
+    #[arg(long)]
+    precheck: bool,
 }
 
 /// `postcheck check`.
@@ -177,7 +183,10 @@ pub(crate) async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         synthetic: policy.synthetic.enabled.then_some(true),
     };
     let spec = CheckSpec::from_wire(&wire_spec)?;
-    let request = CheckRequest { spec, baseline, policy, deadline: args.timeout };
+    let baseline_ref = baseline
+        .as_ref()
+        .map_or_else(BaselineRef::none, |b| BaselineRef::from(BaselineSource::File, b.taken_at));
+    let request = CheckRequest { spec, baseline, baseline_ref, policy, deadline: args.timeout };
 
     let started = Utc::now();
     let status = match args.cluster.source().client().await {
@@ -227,21 +236,27 @@ pub(crate) async fn baseline(args: BaselineArgs) -> anyhow::Result<ExitCode> {
     let snapshot = postcheck_engine::take_baseline(&client, args.timeout, &progress).await;
     progress.finish();
     let snapshot = snapshot.context("recording the baseline")?;
-    let text = if is_yaml(&args.output) {
-        serde_yaml_ng::to_string(&snapshot)?
+    write_baseline(&args.output, &snapshot)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a baseline file (JSON, or YAML by extension), as `check --baseline` reads it.
+pub(crate) fn write_baseline(path: &Path, snapshot: &Snapshot) -> anyhow::Result<()> {
+    let text = if is_yaml(path) {
+        serde_yaml_ng::to_string(snapshot)?
     } else {
-        serde_json::to_string_pretty(&snapshot)? + "\n"
+        serde_json::to_string_pretty(snapshot)? + "\n"
     };
-    std::fs::write(&args.output, text)
-        .with_context(|| format!("writing the baseline to {}", args.output.display()))?;
+    std::fs::write(path, text)
+        .with_context(|| format!("writing the baseline to {}", path.display()))?;
     eprintln!(
         "baseline of {} node(s) and {} pod(s) at {} written to {}",
         snapshot.node_list().len(),
         snapshot.pod_list().len(),
         snapshot.server_version.ok().map_or("an unknown version", String::as_str),
-        args.output.display()
+        path.display()
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Arguments of `postcheck floor-plan` (hidden: the benchmark's).
@@ -268,13 +283,23 @@ pub(crate) async fn floor_plan(args: FloorPlanArgs) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
-/// `postcheck checks`.
+/// `postcheck checks`: the post-check catalogue, then the pre-check's (with what it leaves
+/// out); `--precheck` lists only the pre-check's, which `-o json|yaml` then prints.
 pub(crate) async fn checks(args: ChecksArgs) -> anyhow::Result<ExitCode> {
-    let defs = postcheck_engine::catalogue();
-    let text = match args.output.as_str() {
-        "json" => serde_json::to_string_pretty(defs)? + "\n",
-        "yaml" => serde_yaml_ng::to_string(defs)?,
-        _ => output::catalogue::table(defs, Style::detect()),
+    let post = postcheck_engine::catalogue();
+    let pre = postcheck_engine::precheck_catalogue();
+    let out_of_scope = postcheck_engine::PRECHECK_OUT_OF_SCOPE;
+    let text = match (args.output.as_str(), args.precheck) {
+        ("json", false) => serde_json::to_string_pretty(post)? + "\n",
+        ("json", true) => serde_json::to_string_pretty(pre)? + "\n",
+        ("yaml", false) => serde_yaml_ng::to_string(post)?,
+        ("yaml", true) => serde_yaml_ng::to_string(pre)?,
+        (_, true) => output::catalogue::precheck_table(pre, out_of_scope, Style::detect()),
+        (_, false) => format!(
+            "{}\nPre-upgrade check (postcheck precheck; postcheck checks --precheck -o json):\n{}",
+            output::catalogue::table(post, Style::detect()),
+            output::catalogue::precheck_table(pre, out_of_scope, Style::detect())
+        ),
     };
     print!("{text}");
     Ok(ExitCode::SUCCESS)

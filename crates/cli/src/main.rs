@@ -6,6 +6,7 @@
 //!
 //! - [`check`]: `check`, `baseline`, `checks` (and the hidden `floor-plan`), against the
 //!   user's kubeconfig.
+//! - [`precheck`]: `precheck`, the pre-upgrade check (and `--baseline-out`).
 //! - [`report`]: `report`, a stored task document rendered offline.
 //! - [`serve`]: `serve`, the CCE v3 API service.
 //! - [`admin`]: `cluster`, `token`, `access-key`: the service's administration, run
@@ -17,6 +18,7 @@
 mod admin;
 mod check;
 mod output;
+mod precheck;
 mod report;
 mod serve;
 
@@ -36,6 +38,9 @@ struct Cli {
 enum Command {
     /// Check a cluster now and print the verdict (exit 0 Success, 1 Failed, 2 Error).
     Check(check::CheckArgs),
+    /// Check a cluster is ready to upgrade to --target, and optionally record the baseline
+    /// (exit 0 Success, 1 Failed, 2 Error).
+    Precheck(precheck::PrecheckArgs),
     /// Record a cluster's state before an upgrade, to compare against after it.
     Baseline(check::BaselineArgs),
     /// List the check catalogue.
@@ -72,6 +77,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Check(args) => check::check(args).await,
+            Command::Precheck(args) => precheck::precheck(args).await,
             Command::Baseline(args) => check::baseline(args).await,
             Command::Checks(args) => check::checks(args).await,
             Command::Report(args) => report::report(args),

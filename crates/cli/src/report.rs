@@ -58,8 +58,13 @@ pub(crate) fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let text = read(&args.file).with_context(|| format!("reading {name}"))?;
     let value = parse(&text).with_context(|| format!("parsing {name} as JSON or YAML"))?;
     let document = TaskDocument::from_value(value).with_context(|| format!("rendering {name}"))?;
-    let TaskDocument::PostCheck(task) = &document;
-    print!("{}", output::render(task, args.output.into(), Style::detect())?);
+    let text = match &document {
+        TaskDocument::PostCheck(task) => output::render(task, args.output.into(), Style::detect())?,
+        TaskDocument::PreCheck(task) => {
+            output::render_precheck(task, args.output.into(), Style::detect())?
+        }
+    };
+    print!("{text}");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -49,6 +49,55 @@ fn checks_lists_the_catalogue() {
     assert_eq!(names, catalogue);
 }
 
+#[test]
+fn checks_lists_the_precheck_catalogue_and_what_it_leaves_out() {
+    let (code, stdout, stderr) = postcheck(&["checks", "--precheck"]);
+    assert_eq!(code, 0, "{stderr}");
+    for def in postcheck_engine::precheck_catalogue() {
+        let row = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("│ {} ", def.name)))
+            .unwrap_or_else(|| panic!("no row for {}:\n{stdout}", def.name));
+        assert!(row.contains(def.description), "{row}");
+        assert!(row.contains(&format!("{:?}", def.part)), "{row}");
+    }
+    assert!(stdout.contains("need an agent on the node"), "{stdout}");
+    let (_, all, _) = postcheck(&["checks"]);
+    assert!(all.contains("Pre-upgrade check") && all.contains("node-skew-at-target"), "{all}");
+    let (code, json, _) = postcheck(&["checks", "--precheck", "-o", "json"]);
+    assert_eq!(code, 0);
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    let names: Vec<&str> = listed.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let catalogue: Vec<&str> =
+        postcheck_engine::precheck_catalogue().iter().map(|c| c.name).collect();
+    assert_eq!(names, catalogue);
+}
+
+#[test]
+fn precheck_refuses_an_unknown_item_to_skip_and_an_unreachable_cluster_is_an_error() {
+    let (code, _, stderr) = postcheck(&["precheck", "--target", "v1.37", "--skip", "no-such-item"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("\"no-such-item\", which is not a pre-check item"), "{stderr}");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (_dir, kubeconfig) = kubeconfig_for(port);
+    let (code, stdout, stderr) = postcheck(&[
+        "precheck",
+        "--target",
+        "v1.37",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--timeout",
+        "5s",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    let task: postcheck_model::PreCheckTask = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(task.kind, "PreCheckTask");
+    assert_eq!(task.status.phase, postcheck_model::PrecheckPhase::Error);
+    assert!(task.status.expire_time_stamp.is_none(), "an Error does not expire: it never counted");
+}
+
 /// A kubeconfig for an API server at 127.0.0.1:`port`.
 fn kubeconfig_for(port: u16) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();

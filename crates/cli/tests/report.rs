@@ -62,6 +62,9 @@ fn failed_task() -> PostCheckTask {
             started_at: Some(at),
             finished_at: Some(at),
             duration_ms: Some(412),
+            baseline: None,
+            blame: None,
+            resolved: vec![],
         },
     )
 }

@@ -46,6 +46,11 @@ pub struct KubeconfigSource {
 impl KubeconfigSource {
     /// Builds a client as kubectl would find its cluster.
     pub async fn client(&self) -> Result<kube::Client, AccessError> {
+        client_from(self.config().await?)
+    }
+
+    /// The client configuration kubectl would use, not yet a client.
+    pub async fn config(&self) -> Result<kube::Config, AccessError> {
         let options = KubeConfigOptions { context: self.context.clone(), ..Default::default() };
         let config = match &self.path {
             Some(path) => {
@@ -59,7 +64,7 @@ impl KubeconfigSource {
             }
             None => kube::Config::infer().await.map_err(AccessError::Infer)?,
         };
-        client_from(config)
+        Ok(config)
     }
 }
 
@@ -127,6 +132,35 @@ impl ClusterCredentials {
                 config
             }
         })
+    }
+}
+
+/// Where the API server listens, for the pre-check's TLS handshake that reads its serving
+/// certificate: the address to connect to and the name to send (SNI). The command line
+/// takes it from the kubeconfig ([`ApiServerAddress::of`]); the service gives the address
+/// it checked and pinned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiServerAddress {
+    /// The name sent in the handshake (the URL's host, or the kubeconfig's
+    /// `tls-server-name`).
+    pub server_name: String,
+    /// The address connected to.
+    pub addr: std::net::SocketAddr,
+}
+
+impl ApiServerAddress {
+    /// The API server of `config`: its URL's host resolved (the first address), port 443
+    /// when the URL names none. `None` when the URL is not HTTPS or does not resolve.
+    pub async fn of(config: &kube::Config) -> Option<Self> {
+        let url = &config.cluster_url;
+        if url.scheme_str() != Some("https") {
+            return None;
+        }
+        let host = url.host()?.trim_start_matches('[').trim_end_matches(']').to_owned();
+        let port = url.port_u16().unwrap_or(443);
+        let addr = tokio::net::lookup_host((host.as_str(), port)).await.ok()?.next()?;
+        let server_name = config.tls_server_name.clone().unwrap_or(host);
+        Some(Self { server_name, addr })
     }
 }
 

@@ -15,16 +15,19 @@
 //! - `policy`: exclusions (the one matcher), tolerances, which checks run.
 //! - `checks`: the catalogue; each check a pure function of the Snapshot, an optional
 //!   baseline, the spec and the policy.
+//! - `blame`: every finding against the baseline (new, pre-existing, resolved), one place.
 //! - `verdict`: items to CCE's task status (`Success`, `Failed`, `Error`), stamped.
 //! - `wait`: check again until N consecutive passes or a deadline.
 //! - [`synthetic`] (in `actions`): what writes to the cluster, run beside gathering.
 //! - [`testing`] (feature `test-util`): builder-style snapshots for tests; never shipped.
 //!
-//! [`check`] runs the whole flow once; [`take_baseline`] records a Snapshot before an
+//! [`check`] runs the whole flow once; [`precheck`] the pre-upgrade check (CCE's
+//! `PrecheckStatus`, and the Snapshot to keep as the baseline); [`take_baseline`] records a Snapshot before an
 //! upgrade; [`floor_plan`] lists the requests a check makes.
 
 pub mod access;
 mod actions;
+mod blame;
 mod checks;
 mod error_chain;
 mod gather;
@@ -40,17 +43,21 @@ mod wait;
 use std::time::Duration;
 
 use chrono::Utc;
-use postcheck_model::TaskStatus;
+use postcheck_model::{PrecheckStatus, TaskStatus};
 
 pub use actions::synthetic;
-pub use checks::{CheckContext, CheckDef, Finding, catalogue};
+pub use checks::precheck::{
+    OUT_OF_SCOPE as PRECHECK_OUT_OF_SCOPE, Part as PrecheckPart, PrecheckDef,
+    Risks as PrecheckRisks, SkipError, precheck_catalogue, validate_skipped,
+};
+pub use checks::{Blamed, CheckContext, CheckDef, Finding, catalogue};
 pub use gather::plan::{Step as PlanStep, Verb as PlanVerb};
 pub use gather::{GatherError, GatherEvent, Progress};
 pub use policy::{
-    Exclusions, NodeVersionPolicy, Policy, PolicyError, Selection, Subject, SyntheticOptions,
-    Tolerances,
+    Exclusions, NodeVersionPolicy, Policy, PolicyError, PrecheckOptions, Selection, Subject,
+    SyntheticOptions, Tolerances, UpgradePathRule,
 };
-pub use request::{CheckRequest, CheckSpec};
+pub use request::{CheckRequest, CheckSpec, PrecheckRequest};
 // Every compact type of the Snapshot (a new source's type comes with its row).
 pub use snapshot::*;
 /// The builders under the name the service's tests know them by.
@@ -73,12 +80,61 @@ pub async fn check_with_progress(
     let started = Utc::now();
     let sources = checks::needs(&request.policy);
     let status = match examine(client, &sources, request.deadline, progress).await {
-        Ok(snapshot) => {
-            verdict::report(&snapshot, request.baseline.as_ref(), &request.spec, &request.policy)
-        }
+        Ok(snapshot) => verdict::report(
+            &snapshot,
+            request.baseline.as_ref(),
+            &request.baseline_ref,
+            &request.spec,
+            &request.policy,
+        ),
         Err(e) => verdict::unexamined(&e),
     };
     verdict::stamp(status, started)
+}
+
+/// What a pre-check ends with: CCE's status and, when the cluster could be examined, the
+/// Snapshot it judged: the baseline to keep for the post-check.
+#[derive(Debug, Clone)]
+pub struct PrecheckOutcome {
+    /// The final phase (`Success`, `Failed` or `Error`), stamped; `expire_time_stamp` is
+    /// left `None`: the caller sets it.
+    pub status: PrecheckStatus,
+    /// `Some` when the cluster could be examined (whatever the phase): every source, so a
+    /// post-check can compare against all of it.
+    pub snapshot: Option<Snapshot>,
+}
+
+/// The pre-upgrade check: one gathering pass of every source (the baseline), judged with
+/// the pre-check catalogue into CCE's `PrecheckStatus`. Never fails: a cluster that cannot
+/// be examined, or a `skippedCheckItemList` that does not validate, is `Error`.
+pub async fn precheck(
+    client: &kube::Client,
+    request: &PrecheckRequest,
+    progress: &dyn Progress,
+) -> PrecheckOutcome {
+    let started = Utc::now();
+    if let Err(e) = validate_skipped(&request.skipped) {
+        let status = verdict::stamp_precheck(verdict::precheck_error(e.to_string()), started);
+        return PrecheckOutcome { status, snapshot: None };
+    }
+    let pass = gather::gather_with(
+        client,
+        request.apiserver.as_ref(),
+        &Source::ALL,
+        request.deadline,
+        progress,
+    )
+    .await;
+    let (status, snapshot) = match pass {
+        Ok(snapshot) => (
+            verdict::precheck_report(&snapshot, &request.spec, &request.policy, &request.skipped),
+            Some(snapshot),
+        ),
+        Err(e) => {
+            (verdict::precheck_error(verdict::unexamined(&e).message.unwrap_or_default()), None)
+        }
+    };
+    PrecheckOutcome { status: verdict::stamp_precheck(status, started), snapshot }
 }
 
 /// One gathering pass over `sources`, and beside it (never inside it) the actions `sources`

@@ -18,6 +18,9 @@
 //! checks:
 //!   skip: [node-conditions]
 //! nodeVersion: skew
+//! precheck:
+//!   upgradePath: cce        # or upstream (one minor at a time, the default)
+//!   certificateDays: 30
 //! ```
 
 use std::path::Path;
@@ -83,6 +86,37 @@ pub struct Policy {
     pub node_version: NodeVersionPolicy,
     /// The opt-in synthetic pod check.
     pub synthetic: SyntheticOptions,
+    /// What the pre-check allows: upgrade paths, how soon a certificate may expire.
+    pub precheck: PrecheckOptions,
+}
+
+/// The pre-check's options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct PrecheckOptions {
+    /// Which minor jumps `upgrade-path` allows.
+    pub upgrade_path: UpgradePathRule,
+    /// `apiserver-certificate` warns when the serving certificate expires within this many
+    /// days (an expired one is Fatal).
+    pub certificate_days: u32,
+}
+
+impl Default for PrecheckOptions {
+    fn default() -> Self {
+        Self { upgrade_path: UpgradePathRule::default(), certificate_days: 30 }
+    }
+}
+
+/// Which minor jumps an upgrade may make.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum UpgradePathRule {
+    /// Upstream's rule: the control plane goes one minor at a time.
+    #[default]
+    Upstream,
+    /// CCE's table of supported jumps (1.19 -> 1.21 or 1.23, 1.23 -> 1.25 or 1.27, ...);
+    /// one minor at a time past its last entry.
+    Cce,
 }
 
 /// The policy's switch for the synthetic check.

@@ -6,8 +6,12 @@
 //! place a status gets its start, finish and duration.
 
 use chrono::{DateTime, Utc};
-use postcheck_model::{CheckItem, ItemPhase, TaskPhase, TaskStatus};
+use postcheck_model::{
+    BaselineRef, BaselineSource, CheckItem, ItemPhase, PrecheckPhase, PrecheckStatus,
+    SkippedCheckItem, TaskPhase, TaskStatus,
+};
 
+use crate::blame;
 use crate::checks::{self, CheckContext};
 use crate::error_chain::chain;
 use crate::gather::GatherError;
@@ -15,17 +19,70 @@ use crate::policy::Policy;
 use crate::request::CheckSpec;
 use crate::snapshot::Snapshot;
 
-/// Judges a snapshot: every item of the catalogue and the task's phase and message.
+/// Judges a snapshot: every item of the catalogue, blame against the baseline when there
+/// is one, and the task's phase and message. `baseline_ref` is what the caller says the
+/// baseline is; the status names it (or that there was none).
 pub(crate) fn report(
     snapshot: &Snapshot,
     baseline: Option<&Snapshot>,
+    baseline_ref: &BaselineRef,
     spec: &CheckSpec,
     policy: &Policy,
 ) -> TaskStatus {
     let items = checks::judge(&CheckContext { snapshot, baseline, spec, policy });
+    let (items, blame, resolved) = match baseline {
+        Some(before) => {
+            let b = blame::blame(items, before, spec, policy);
+            (b.items, Some(b.counts), b.resolved)
+        }
+        None => (items, None, Vec::new()),
+    };
+    let named = match baseline {
+        // A baseline given without saying where it came from is the caller's stored one.
+        Some(before) if !baseline_ref.is_some() => {
+            BaselineRef::from(BaselineSource::Stored, before.taken_at)
+        }
+        Some(before) => BaselineRef {
+            taken_at: baseline_ref.taken_at.or(Some(before.taken_at)),
+            ..baseline_ref.clone()
+        },
+        None => BaselineRef::none(),
+    };
     let phase = TaskPhase::from_items(&items);
     let message = summary(phase, &items, snapshot.server_version.ok().map(String::as_str));
-    TaskStatus { items_status: items, ..TaskStatus::bare(phase, message) }
+    TaskStatus {
+        items_status: items,
+        baseline: Some(named),
+        blame,
+        resolved,
+        ..TaskStatus::bare(phase, message)
+    }
+}
+
+/// Judges a snapshot with the pre-check catalogue into CCE's `PrecheckStatus`.
+pub(crate) fn precheck_report(
+    snapshot: &Snapshot,
+    spec: &CheckSpec,
+    policy: &Policy,
+    skipped: &[SkippedCheckItem],
+) -> PrecheckStatus {
+    let ctx = CheckContext { snapshot, baseline: None, spec, policy };
+    checks::precheck::precheck_status(&ctx, skipped)
+}
+
+/// The pre-check status of a cluster that could not be examined, or of a request that
+/// cannot be honoured.
+pub(crate) fn precheck_error(message: String) -> PrecheckStatus {
+    PrecheckStatus::bare(PrecheckPhase::Error, message)
+}
+
+/// [`stamp`] for a pre-check.
+pub(crate) fn stamp_precheck(mut status: PrecheckStatus, started: DateTime<Utc>) -> PrecheckStatus {
+    let finished = Utc::now();
+    status.started_at = Some(started);
+    status.finished_at = Some(finished);
+    status.duration_ms = Some(u64::try_from((finished - started).num_milliseconds()).unwrap_or(0));
+    status
 }
 
 /// The status of a cluster that could not be examined: the error and its causes.
@@ -90,7 +147,8 @@ mod tests {
 
     #[test]
     fn a_healthy_upgraded_cluster_succeeds_with_every_item_passed_or_not_applicable() {
-        let status = report(&healthy(), Some(&healthy()), &spec(), &Policy::default());
+        let status =
+            report(&healthy(), Some(&healthy()), &BaselineRef::none(), &spec(), &Policy::default());
         assert_eq!(status.phase, TaskPhase::Success, "{:#?}", status.items_status);
         assert!(
             status
@@ -120,7 +178,7 @@ mod tests {
     #[test]
     fn one_fatal_failure_fails_the_task_and_is_named_in_the_message() {
         let now = healthy().node(NodeFixture::ready("n4").unreachable());
-        let status = report(&now, None, &spec(), &Policy::default());
+        let status = report(&now, None, &BaselineRef::none(), &spec(), &Policy::default());
         assert_eq!(status.phase, TaskPhase::Failed);
         assert_eq!(
             status.message.as_deref(),
@@ -138,7 +196,7 @@ mod tests {
     #[test]
     fn an_item_that_could_not_run_does_not_fail_the_task() {
         let now = healthy().unavailable(Source::Pods, 403, "pods is forbidden");
-        let status = report(&now, None, &spec(), &Policy::default());
+        let status = report(&now, None, &BaselineRef::none(), &spec(), &Policy::default());
         assert_eq!(status.phase, TaskPhase::Success);
         assert!(status.message.unwrap().contains("could not run: control-plane, system-pods"));
     }

@@ -12,14 +12,15 @@ use std::path::{Path, PathBuf};
 /// The engine's modules, top-down in the order data flows, and what each may name.
 /// `lib` is the crate root (its re-exports and functions).
 const LAYERS: &[(&str, &[&str])] = &[
-    ("request", &["policy", "snapshot"]),
+    ("request", &["policy", "snapshot", "access"]),
     ("access", &[]),
-    ("gather", &["snapshot", "rules", "error_chain"]),
+    ("gather", &["snapshot", "rules", "error_chain", "access"]),
     ("snapshot", &[]),
     ("rules", &[]),
     ("policy", &["snapshot"]),
     ("checks", &["snapshot", "rules", "policy", "request"]),
-    ("verdict", &["checks", "gather", "snapshot", "policy", "request", "error_chain"]),
+    ("blame", &["checks", "snapshot", "policy", "request"]),
+    ("verdict", &["checks", "blame", "gather", "snapshot", "policy", "request", "error_chain"]),
     ("wait", &["gather", "verdict", "request", "lib"]),
     ("actions", &["snapshot", "error_chain"]),
     ("error_chain", &[]),
@@ -31,6 +32,8 @@ const FORBIDDEN: &[(&str, &str, &str)] = &[
     ("checks", "kube::", "checks never call the API: they judge the Snapshot"),
     ("checks", "k8s_openapi", "checks never call the API: they judge the Snapshot"),
     ("checks", "tokio", "checks are pure functions: nothing to await"),
+    ("blame", "kube::", "blame compares judgements: it never calls the API"),
+    ("blame", "tokio", "blame is a pure function: nothing to await"),
     ("snapshot", "kube::", "the Snapshot is data: it knows no client"),
     ("snapshot", "k8s_openapi", "the Snapshot keeps compact types, never the API's objects"),
     ("rules", "kube::", "rules are data tables"),

@@ -9,12 +9,15 @@
 //! - [`item`]: one check item of a report, CCE's item fields plus evidence.
 //! - [`task`]: the `PostCheckTask` request and response documents, and list pages.
 //! - [`precheck`]: the `PreCheckTask` documents of CCE's pre-upgrade check.
+//! - [`baseline`]: which baseline a task was judged against, and blame's counts.
 
+pub mod baseline;
 pub mod item;
 pub mod precheck;
 pub mod task;
 pub mod version;
 
+pub use baseline::{BaselineRef, BaselineSource, BlameCounts, ResolvedFinding};
 pub use item::{Blame, CheckItem, Evidence, ItemGroup, ItemKind, ItemPhase, Level};
 pub use precheck::{
     AddonRisk, ConfigurationRisk, DeprecatedApiRisk, ItemsCheckStatus, NodeCheckStatus, NodeInfo,

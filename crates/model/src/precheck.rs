@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::item::CheckItem;
+use crate::item::{CheckItem, ItemPhase};
 use crate::task::{API_VERSION, ListMetadata, TaskMetadata};
 
 /// The kind of a pre-check task document.
@@ -168,6 +168,56 @@ impl PrecheckStatus {
             .flat_map(|s| &s.node_stage_status)
             .flat_map(|n| &n.items_status);
         cluster.chain(addon).chain(nodes)
+    }
+
+    /// One item per name, for a flat report (a table, JUnit): the cluster and add-on items
+    /// as they are, each node item merged over the nodes (Failed when it failed on any
+    /// node, with every node's evidence; else Error when it could not run on one; else
+    /// Success when it passed on one; else Skipped).
+    pub fn merged_items(&self) -> Vec<CheckItem> {
+        let mut out: Vec<CheckItem> = Vec::new();
+        let mut node_items: Vec<CheckItem> = Vec::new();
+        let mut failed_on: Vec<usize> = Vec::new();
+        for part in [&self.cluster_check_status, &self.addon_check_status].into_iter().flatten() {
+            out.extend(part.items_status.iter().map(|i| i.item.clone()));
+        }
+        let stages = self.node_check_status.iter().flat_map(|s| &s.node_stage_status);
+        for stage in stages {
+            for status in &stage.items_status {
+                let item = &status.item;
+                let at = match node_items.iter().position(|m| m.name == item.name) {
+                    Some(at) => at,
+                    None => {
+                        node_items.push(CheckItem { evidence: Vec::new(), ..item.clone() });
+                        failed_on.push(0);
+                        node_items.len() - 1
+                    }
+                };
+                let merged = &mut node_items[at];
+                let rank = |p: ItemPhase| match p {
+                    ItemPhase::Failed => 3,
+                    ItemPhase::Error => 2,
+                    ItemPhase::Success => 1,
+                    ItemPhase::Skipped => 0,
+                };
+                if item.phase == ItemPhase::Failed {
+                    failed_on[at] += 1;
+                }
+                if rank(item.phase) > rank(merged.phase) {
+                    merged.phase = item.phase;
+                    merged.message = item.message.clone();
+                }
+                merged.level = merged.level.max(item.level);
+                merged.evidence.extend(item.evidence.iter().cloned());
+            }
+        }
+        for (item, failed) in node_items.iter_mut().zip(failed_on) {
+            if item.phase == ItemPhase::Failed {
+                item.message = format!("failed on {failed} node(s)");
+            }
+        }
+        out.extend(node_items);
+        out
     }
 }
 
@@ -370,7 +420,7 @@ pub struct PreCheckTaskList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::item::{ItemGroup, ItemKind, ItemPhase, Level};
+    use crate::item::{Evidence, ItemGroup, ItemKind, Level};
     use pretty_assertions::assert_eq;
     use serde_json::json;
 
@@ -432,6 +482,53 @@ mod tests {
                 }
             })
         );
+    }
+
+    fn node_item(phase: ItemPhase, node: &str) -> PreCheckItemStatus {
+        PreCheckItemStatus {
+            item: CheckItem {
+                name: "node-ready".into(),
+                kind: ItemKind::Exception,
+                group: ItemGroup::NodeCheck,
+                level: Level::Fatal,
+                phase,
+                message: "m".into(),
+                evidence: if phase == ItemPhase::Failed {
+                    vec![Evidence::cluster("Node", node, "Ready is False")]
+                } else {
+                    vec![]
+                },
+            },
+            risk_source: None,
+            error_codes: vec![],
+        }
+    }
+
+    #[test]
+    fn node_items_merge_into_one_per_name_failed_when_any_node_failed() {
+        let stage = |name: &str, phase| NodeStageStatus {
+            node_info: NodeInfo {
+                uid: format!("u-{name}"),
+                name: name.into(),
+                ..NodeInfo::default()
+            },
+            items_status: vec![node_item(phase, name)],
+        };
+        let mut status = PrecheckStatus::bare(PrecheckPhase::Failed, "x");
+        status.node_check_status = Some(NodeCheckStatus {
+            phase: PrecheckPhase::Failed,
+            node_stage_status: vec![
+                stage("a", ItemPhase::Success),
+                stage("b", ItemPhase::Failed),
+                stage("c", ItemPhase::Skipped),
+            ],
+        });
+        let merged = status.merged_items();
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].phase, ItemPhase::Failed);
+        assert_eq!(merged[0].message, "failed on 1 node(s)");
+        assert_eq!(merged[0].evidence[0].name, "b");
+        assert_eq!(status.items().count(), 3);
     }
 
     #[test]

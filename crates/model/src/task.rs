@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::baseline::{BaselineRef, BlameCounts, ResolvedFinding};
 use crate::item::{CheckItem, ItemPhase};
 
 /// The only API version the service speaks.
@@ -126,6 +127,16 @@ pub struct TaskStatus {
     /// How long the check took, in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
+    /// The baseline the items were judged against, or that there was none (absent in
+    /// documents stored before baselines were named, and while a task runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineRef>,
+    /// How the findings compare with the baseline; absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blame: Option<BlameCounts>,
+    /// Findings of the baseline the cluster no longer shows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resolved: Vec<ResolvedFinding>,
 }
 
 impl TaskStatus {
@@ -138,6 +149,9 @@ impl TaskStatus {
             started_at: None,
             finished_at: None,
             duration_ms: None,
+            baseline: None,
+            blame: None,
+            resolved: Vec::new(),
         }
     }
 

@@ -1,10 +1,9 @@
 //! Reading a stored task document of any kind, so `postcheck report FILE` can render
 //! whatever the API answered or `-o json` printed without being told what it is.
 //!
-//! The document's `kind` decides: `PostCheckTask` today. A `PreCheckTask` (once the model
-//! has it) is one more variant here and one more constructor in [`crate::view`].
+//! The document's `kind` decides: `PostCheckTask` or `PreCheckTask`.
 
-use postcheck_model::PostCheckTask;
+use postcheck_model::{PostCheckTask, PreCheckTask};
 
 use crate::view::Report;
 
@@ -13,6 +12,8 @@ use crate::view::Report;
 pub enum TaskDocument {
     /// CCE's post-upgrade check.
     PostCheck(PostCheckTask),
+    /// CCE's pre-upgrade check.
+    PreCheck(PreCheckTask),
 }
 
 /// Why a document is not one the renderer can show.
@@ -28,7 +29,7 @@ pub enum DocumentError {
     List,
     /// A kind this postcheck does not render.
     #[error(
-        "the document is a {kind:?}, which this postcheck does not render (it renders PostCheckTask)"
+        "the document is a {kind:?}, which this postcheck does not render (it renders PostCheckTask and PreCheckTask)"
     )]
     UnknownKind {
         /// The document's kind.
@@ -53,6 +54,11 @@ impl TaskDocument {
             postcheck_model::KIND => serde_json::from_value(value)
                 .map(Self::PostCheck)
                 .map_err(|source| DocumentError::Malformed { kind: postcheck_model::KIND, source }),
+            postcheck_model::PRECHECK_KIND => {
+                serde_json::from_value(value).map(Self::PreCheck).map_err(|source| {
+                    DocumentError::Malformed { kind: postcheck_model::PRECHECK_KIND, source }
+                })
+            }
             "List" => Err(DocumentError::List),
             other => Err(DocumentError::UnknownKind { kind: other.to_owned() }),
         }
@@ -62,6 +68,7 @@ impl TaskDocument {
     pub fn report(&self) -> Report {
         match self {
             Self::PostCheck(task) => Report::from_postcheck(task),
+            Self::PreCheck(task) => Report::from_precheck(task),
         }
     }
 }
@@ -76,8 +83,11 @@ mod tests {
         let task = json!({"kind": "PostCheckTask", "apiVersion": "v3",
             "metadata": {"uid": "u"}, "spec": {}, "status": {"phase": "Success"}});
         assert!(matches!(TaskDocument::from_value(task), Ok(TaskDocument::PostCheck(_))));
-        let err = TaskDocument::from_value(json!({"kind": "PreCheckTask"})).unwrap_err();
-        assert!(err.to_string().contains("\"PreCheckTask\""), "{err}");
+        let pre = json!({"kind": "PreCheckTask", "apiVersion": "v3",
+            "metadata": {"uid": "u"}, "spec": {"targetVersion": "v1.37"}, "status": {"phase": "Failed"}});
+        assert!(matches!(TaskDocument::from_value(pre), Ok(TaskDocument::PreCheck(_))));
+        let err = TaskDocument::from_value(json!({"kind": "UpgradeTask"})).unwrap_err();
+        assert!(err.to_string().contains("\"UpgradeTask\""), "{err}");
         assert!(matches!(
             TaskDocument::from_value(json!({"kind": "List"})),
             Err(DocumentError::List)

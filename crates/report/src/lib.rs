@@ -5,7 +5,7 @@
 //! service (`GET .../tasks/{task_id}` with `Accept: text/html`) all call this crate, so a
 //! task looks the same wherever it is read. The flow reads top-down:
 //!
-//! - [`document`]: which stored documents it reads (`PostCheckTask`; the pre-check's later).
+//! - [`document`]: which stored documents it reads (`PostCheckTask`, `PreCheckTask`).
 //! - [`view`]: the document as a person reads it ([`Report`]): groups, verdict, upgrade,
 //!   timings, and the hooks for blame and pre-check documents.
 //! - [`html`] and [`markdown`]: templates over the view (askama, checked at compile time).
@@ -22,7 +22,7 @@ pub mod view;
 pub use document::{DocumentError, TaskDocument};
 pub use view::Report;
 
-use postcheck_model::PostCheckTask;
+use postcheck_model::{PostCheckTask, PreCheckTask};
 
 /// Why a report could not be rendered.
 #[derive(Debug, thiserror::Error)]
@@ -46,4 +46,14 @@ pub fn html(task: &PostCheckTask) -> Result<String, RenderError> {
 /// The GitHub-flavoured Markdown summary of a post-check task.
 pub fn markdown(task: &PostCheckTask) -> Result<String, RenderError> {
     markdown::render(&Report::from_postcheck(task))
+}
+
+/// The self-contained HTML report of a pre-check task.
+pub fn precheck_html(task: &PreCheckTask) -> Result<String, RenderError> {
+    html::render(&Report::from_precheck(task))
+}
+
+/// The GitHub-flavoured Markdown summary of a pre-check task.
+pub fn precheck_markdown(task: &PreCheckTask) -> Result<String, RenderError> {
+    markdown::render(&Report::from_precheck(task))
 }

@@ -6,20 +6,18 @@
 //! a duration reads. The values stay raw text: escaping is the template engine's job
 //! (HTML) or [`crate::markdown`]'s (Markdown), never this module's.
 //!
-//! Two hooks for what the documents do not carry yet:
-//!
-//! - **Blame** (new / pre-existing / resolved against the baseline): every
-//!   [`EvidenceRow`] has a `blame`, filled by [`blame_of`]; both templates show a column
-//!   and counts as soon as one row has it. When the model's evidence gains the field,
-//!   `blame_of` is the one line to change.
+//! - **Blame** (new / pre-existing against the baseline): every [`EvidenceRow`] has a
+//!   `blame`, mapped from the evidence by [`blame_of`]; both templates show a column and
+//!   counts as soon as one row has it; the resolved count comes from the status.
 //! - **Pre-check documents**: [`DocumentKind`] names what kind of check a report is of;
-//!   a `PreCheckTask` becomes a report through a second constructor beside
-//!   [`Report::from_postcheck`], filling the same fields (its cluster, add-on and node
-//!   stages become groups). The templates need no change.
+//!   a `PreCheckTask` becomes a report through [`Report::from_precheck`], filling the same
+//!   fields (its node items merged over the nodes, every node's evidence kept). The
+//!   templates need no change.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use postcheck_model::{
-    CheckItem, Evidence, ItemGroup, ItemPhase, Level, PostCheckTask, TaskPhase, TaskStatus,
+    BaselineSource, CheckItem, Evidence, ItemGroup, ItemPhase, Level, PostCheckTask, PreCheckTask,
+    PrecheckPhase, TaskPhase, TaskStatus,
 };
 
 /// What kind of check a report is of.
@@ -27,6 +25,8 @@ use postcheck_model::{
 pub enum DocumentKind {
     /// CCE's post-upgrade check (`PostCheckTask`).
     PostCheck,
+    /// CCE's pre-upgrade check (`PreCheckTask`).
+    PreCheck,
 }
 
 impl DocumentKind {
@@ -34,6 +34,7 @@ impl DocumentKind {
     pub fn title(self) -> &'static str {
         match self {
             Self::PostCheck => "Post-upgrade check",
+            Self::PreCheck => "Pre-upgrade check",
         }
     }
 
@@ -41,6 +42,7 @@ impl DocumentKind {
     pub fn wire_kind(self) -> &'static str {
         match self {
             Self::PostCheck => postcheck_model::KIND,
+            Self::PreCheck => postcheck_model::PRECHECK_KIND,
         }
     }
 }
@@ -134,10 +136,12 @@ impl Blame {
     }
 }
 
-/// The blame of one evidence entry. Task documents do not carry blame yet, so this is
-/// `None`; when [`Evidence`] gains it, map it here and both formats show it.
-pub fn blame_of(_evidence: &Evidence) -> Option<Blame> {
-    None
+/// The blame of one evidence entry, as the document says (`None` without a baseline).
+pub fn blame_of(evidence: &Evidence) -> Option<Blame> {
+    evidence.blame.map(|b| match b {
+        postcheck_model::Blame::New => Blame::New,
+        postcheck_model::Blame::PreExisting => Blame::PreExisting,
+    })
 }
 
 /// The verdict: the task's phase and its summary.
@@ -331,7 +335,9 @@ impl Report {
         if let Some(ms) = status.duration_ms {
             upgrade.push(Fact::text("Took", duration(ms)));
         }
-        // The document names no baseline yet; once it does, it is a Fact here.
+        if let Some(b) = &status.baseline {
+            upgrade.push(Fact::text("Baseline", baseline_text(b)));
+        }
         if spec.synthetic == Some(true) {
             upgrade.push(Fact::text("Synthetic pod check", "requested"));
         }
@@ -361,15 +367,8 @@ impl Report {
         };
         let items: Vec<(ItemGroup, Item)> =
             status.items_status.iter().map(|i| (i.group, item(i))).collect();
-        let mut blame = BlameCounts::default();
-        for row in items.iter().flat_map(|(_, i)| &i.evidence) {
-            match row.blame {
-                Some(Blame::New) => blame.new += 1,
-                Some(Blame::PreExisting) => blame.pre_existing += 1,
-                Some(Blame::Resolved) => blame.resolved += 1,
-                None => {}
-            }
-        }
+        let mut blame = blame_counts(&items);
+        blame.resolved = status.resolved.len();
         Self {
             kind: DocumentKind::PostCheck,
             task_id: task.metadata.uid.clone(),
@@ -377,8 +376,87 @@ impl Report {
             upgrade_line,
             upgrade,
             timings,
-            counts: counts(status),
+            counts: counts(&status.items_status),
             blame,
+            groups: group(items),
+        }
+    }
+
+    /// The report of a pre-check task: its cluster and add-on items as they are, each node
+    /// item merged over the nodes (every node's evidence kept).
+    pub fn from_precheck(task: &PreCheckTask) -> Self {
+        let spec = &task.spec;
+        let status = &task.status;
+        let mut upgrade = Vec::new();
+        if let Some(cluster) = &spec.cluster_id {
+            upgrade.push(Fact::code("Cluster", cluster));
+        }
+        upgrade.push(Fact::code("From", spec.cluster_version.as_deref().unwrap_or("not given")));
+        upgrade.push(Fact::code("To", spec.target_version.as_deref().unwrap_or("not given")));
+        let started = status.started_at.or(task.metadata.creation_timestamp);
+        if let Some(at) = started.as_ref().map(stamp) {
+            upgrade.push(Fact::time("Checked", &at));
+        }
+        if let Some(ms) = status.duration_ms {
+            upgrade.push(Fact::text("Took", duration(ms)));
+        }
+        if let Some(at) = status.expire_time_stamp.as_ref().map(stamp) {
+            upgrade.push(Fact::time("Valid until", &at));
+        }
+        if !spec.skipped_check_item_list.is_empty() {
+            let names: Vec<&str> =
+                spec.skipped_check_item_list.iter().map(|s| s.name.as_str()).collect();
+            upgrade.push(Fact::text("Skipped on request", names.join(", ")));
+        }
+        let mut timings = Vec::new();
+        let stamps = [
+            ("Task created", task.metadata.creation_timestamp),
+            ("Check started", status.started_at),
+            ("Check finished", status.finished_at),
+            ("Task last written", task.metadata.update_timestamp),
+        ];
+        for (label, at) in stamps {
+            if let Some(at) = at.as_ref().map(stamp) {
+                timings.push(Fact::time(label, &at));
+            }
+        }
+        if let Some(ms) = status.duration_ms {
+            timings.push(Fact::text("Duration", duration(ms)));
+        }
+        let upgrade_line = match (&spec.cluster_version, &spec.target_version) {
+            (Some(from), Some(to)) => Some(format!("{from} → {to}")),
+            (None, Some(to)) => Some(format!("to {to}")),
+            (Some(from), None) => Some(format!("from {from}")),
+            (None, None) => None,
+        };
+        let merged = status.merged_items();
+        let items: Vec<(ItemGroup, Item)> = merged.iter().map(|i| (i.group, item(i))).collect();
+        let (tone, meaning) = match status.phase {
+            PrecheckPhase::Success => (Tone::Success, "nothing blocks the upgrade"),
+            PrecheckPhase::Failed => {
+                (Tone::Failed, "the cluster was examined and something blocks the upgrade")
+            }
+            PrecheckPhase::Error => (Tone::Error, "the cluster could not be examined"),
+            PrecheckPhase::Init | PrecheckPhase::Running => {
+                (Tone::Running, "the check is still going on")
+            }
+        };
+        let show_meaning = !status.message.as_deref().is_some_and(|m| m.starts_with(meaning));
+        Self {
+            kind: DocumentKind::PreCheck,
+            task_id: task.metadata.uid.clone(),
+            verdict: Verdict {
+                phase: status.phase.as_str(),
+                tone,
+                meaning,
+                show_meaning,
+                message: status.message.clone(),
+            },
+            upgrade_line,
+            upgrade,
+            timings,
+            counts: counts(&merged),
+            blame: blame_counts(&items),
             groups: group(items),
         }
     }
@@ -436,9 +514,35 @@ fn verdict(status: &TaskStatus) -> Verdict {
     }
 }
 
-fn counts(status: &TaskStatus) -> Counts {
-    let mut c = Counts { total: status.items_status.len(), ..Counts::default() };
-    for i in &status.items_status {
+fn baseline_text(b: &postcheck_model::BaselineRef) -> String {
+    let at = b.taken_at.map(|t| format!(", taken {}", stamp(&t).text)).unwrap_or_default();
+    match b.source {
+        BaselineSource::None => "none (findings judged without blame)".to_owned(),
+        BaselineSource::PreCheck => match &b.task_uid {
+            Some(uid) => format!("pre-check {uid}{at}"),
+            None => format!("a pre-check{at}"),
+        },
+        BaselineSource::File => format!("a baseline file{at}"),
+        BaselineSource::Stored => format!("the cluster's stored baseline{at}"),
+    }
+}
+
+fn blame_counts(items: &[(ItemGroup, Item)]) -> BlameCounts {
+    let mut blame = BlameCounts::default();
+    for row in items.iter().flat_map(|(_, i)| &i.evidence) {
+        match row.blame {
+            Some(Blame::New) => blame.new += 1,
+            Some(Blame::PreExisting) => blame.pre_existing += 1,
+            Some(Blame::Resolved) => blame.resolved += 1,
+            None => {}
+        }
+    }
+    blame
+}
+
+fn counts(items: &[CheckItem]) -> Counts {
+    let mut c = Counts { total: items.len(), ..Counts::default() };
+    for i in items {
         match i.phase {
             ItemPhase::Success => c.passed += 1,
             ItemPhase::Failed if i.level == Level::Fatal => c.fatal += 1,

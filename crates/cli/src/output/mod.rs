@@ -12,7 +12,9 @@ pub(crate) mod table;
 
 use std::io::IsTerminal as _;
 
-use postcheck_model::PostCheckTask;
+use postcheck_model::{
+    PostCheckSpec, PostCheckTask, PreCheckTask, PrecheckPhase, TaskPhase, TaskStatus,
+};
 
 /// An output format of `postcheck check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -60,6 +62,49 @@ pub(crate) fn render(task: &PostCheckTask, format: Format, style: Style) -> anyh
         Format::Html => postcheck_report::html(task)?,
         Format::Markdown => postcheck_report::markdown(task)?,
     })
+}
+
+/// Renders a pre-check task in `format`: JSON and YAML are CCE's `PreCheckTask` document;
+/// the table and JUnit show its items flat (each node item merged over the nodes); HTML and
+/// Markdown are the report crate's.
+pub(crate) fn render_precheck(
+    task: &PreCheckTask,
+    format: Format,
+    style: Style,
+) -> anyhow::Result<String> {
+    Ok(match format {
+        Format::Json => serde_json::to_string_pretty(task)? + "\n",
+        Format::Yaml => serde_yaml_ng::to_string(task)?,
+        Format::Table => format!("Pre-upgrade check\n{}", table::render(&flat(task), style)),
+        Format::Junit => junit::render(&flat(task)),
+        Format::Html => postcheck_report::precheck_html(task)?,
+        Format::Markdown => postcheck_report::precheck_markdown(task)?,
+    })
+}
+
+/// A pre-check shown as the flat list the table and JUnit print.
+fn flat(task: &PreCheckTask) -> PostCheckTask {
+    let s = &task.status;
+    let phase = match s.phase {
+        PrecheckPhase::Success => TaskPhase::Success,
+        PrecheckPhase::Failed => TaskPhase::Failed,
+        PrecheckPhase::Error => TaskPhase::Error,
+        PrecheckPhase::Init | PrecheckPhase::Running => TaskPhase::Running,
+    };
+    let status = TaskStatus {
+        items_status: s.merged_items(),
+        started_at: s.started_at,
+        finished_at: s.finished_at,
+        duration_ms: s.duration_ms,
+        ..TaskStatus::bare(phase, s.message.clone().unwrap_or_default())
+    };
+    let spec = PostCheckSpec {
+        cluster_id: task.spec.cluster_id.clone(),
+        cluster_version: task.spec.cluster_version.clone(),
+        target_version: task.spec.target_version.clone(),
+        synthetic: None,
+    };
+    PostCheckTask::new(task.metadata.clone(), spec, status)
 }
 
 #[cfg(test)]
@@ -137,6 +182,9 @@ pub(crate) mod sample {
                 started_at: Some(started),
                 finished_at: Some(finished),
                 duration_ms: Some(412),
+                baseline: None,
+                blame: None,
+                resolved: vec![],
             },
         )
     }

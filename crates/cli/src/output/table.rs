@@ -31,6 +31,12 @@ pub(crate) fn render(task: &PostCheckTask, style: Style) -> String {
     out.push_str(&format!(
         "{ok} passed, {failed} failed, {error} could not run, {skipped} skipped{took}\n"
     ));
+    if let Some(b) = &status.blame {
+        out.push_str(&format!(
+            "against the baseline: {} new, {} pre-existing, {} resolved\n",
+            b.new, b.pre_existing, b.resolved
+        ));
+    }
     if status.items_status.is_empty() {
         return out;
     }
@@ -60,7 +66,12 @@ pub(crate) fn render(task: &PostCheckTask, style: Style) -> String {
                 Some(ns) => format!("{} {ns}/{}", e.kind, e.name),
                 None => format!("{} {}", e.kind, e.name),
             };
-            message.push_str(&format!("\n  - {object}: {}", e.reason));
+            let blame = match e.blame {
+                Some(postcheck_model::Blame::New) => " [new]",
+                Some(postcheck_model::Blame::PreExisting) => " [pre-existing]",
+                None => "",
+            };
+            message.push_str(&format!("\n  - {object}: {}{blame}", e.reason));
         }
         table.add_row(vec![
             Cell::new(&item.name),

@@ -15,6 +15,8 @@
 //!   already broken is a Warning ([`grading`]).
 //! - [`extensions`]: `apiservices`, `webhooks`, `crd-versions`. [`removed_apis`]: `removed-apis`.
 //!   [`events`]: `events` (never Fatal).
+//! - [`precheck`]: the pre-upgrade catalogue (its own registry, reusing the items above
+//!   that judge the cluster before an upgrade the same way).
 
 mod cluster;
 mod components;
@@ -24,6 +26,7 @@ mod grading;
 mod inventory;
 mod nodes;
 mod pods;
+pub(crate) mod precheck;
 mod removed_apis;
 mod services;
 mod storage;
@@ -96,6 +99,19 @@ impl Finding {
     }
 }
 
+/// How the blame step (`crate::blame`) treats an item's findings against the baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Blamed {
+    /// Each finding is compared with the same catalogue's findings on the baseline: one
+    /// the baseline showed too is pre-existing, and cannot make the item Fatal.
+    Compared,
+    /// The findings are the upgrade's own outcome (versions reached, nodes upgraded): the
+    /// cluster before the upgrade was on the old version by definition, so nothing in the
+    /// baseline excuses them; they are always new.
+    UpgradeOutcome,
+}
+
 /// One entry of the catalogue.
 #[derive(Debug, Clone, Copy, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -117,6 +133,8 @@ pub struct CheckDef {
     pub needs: &'static [Source],
     /// Whether it compares against a baseline (and is skipped without one).
     pub uses_baseline: bool,
+    /// How blame treats its findings (`crate::blame`).
+    pub blame: Blamed,
     /// The check itself.
     #[serde(skip)]
     pub run: fn(&CheckContext) -> Finding,
@@ -156,6 +174,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             ],
             needs: &[Source::Version],
             uses_baseline: false,
+            blame: Blamed::UpgradeOutcome,
             run: cluster::cluster_version,
         },
         CheckDef {
@@ -167,6 +186,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             not_failures: &["nothing: every check the API server lists must be ok"],
             needs: &[Source::Health],
             uses_baseline: false,
+            blame: Blamed::Compared,
             run: cluster::apiserver_health,
         },
         CheckDef {
@@ -178,6 +198,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             not_failures: &["a managed control plane that shows neither Leases nor pods (Skipped)"],
             needs: &[Source::Leases, Source::Pods],
             uses_baseline: false,
+            blame: Blamed::UpgradeOutcome,
             run: cluster::control_plane,
         },
         CheckDef {
@@ -189,6 +210,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             not_failures: &["up to tolerances.maxUnreadyNodes not-Ready nodes"],
             needs: &[Source::Nodes],
             uses_baseline: false,
+            blame: Blamed::Compared,
             run: nodes::node_ready,
         },
         CheckDef {
@@ -200,6 +222,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             not_failures: &["conditions other than the pressure and NetworkUnavailable ones"],
             needs: &[Source::Nodes],
             uses_baseline: false,
+            blame: Blamed::Compared,
             run: nodes::node_conditions,
         },
         CheckDef {
@@ -211,6 +234,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             not_failures: &["with a baseline, a node already cordoned before the upgrade"],
             needs: &[Source::Nodes],
             uses_baseline: false,
+            blame: Blamed::Compared,
             run: nodes::node_schedulable,
         },
         CheckDef {
@@ -225,6 +249,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             ],
             needs: &[Source::Version, Source::Nodes],
             uses_baseline: false,
+            blame: Blamed::UpgradeOutcome,
             run: nodes::node_version,
         },
         CheckDef {
@@ -236,6 +261,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             not_failures: &["taints other than node.kubernetes.io/upgrade"],
             needs: &[Source::Nodes],
             uses_baseline: false,
+            blame: Blamed::UpgradeOutcome,
             run: nodes::node_skipped,
         },
         CheckDef {
@@ -255,6 +281,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             ],
             needs: &[Source::Nodes, Source::Pods],
             uses_baseline: false,
+            blame: Blamed::Compared,
             run: system_pods::system_pods,
         },
         CheckDef {
@@ -269,6 +296,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             ],
             needs: &[Source::Nodes],
             uses_baseline: true,
+            blame: Blamed::Compared,
             run: inventory::node_inventory,
         },
         CheckDef {
@@ -285,6 +313,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             ],
             needs: &[Source::Workloads, Source::Pods, Source::Nodes],
             uses_baseline: false,
+            blame: Blamed::Compared,
             run: workloads::workloads,
         },
         CheckDef {
@@ -301,6 +330,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             ],
             needs: &[Source::Pods, Source::Nodes],
             uses_baseline: false,
+            blame: Blamed::Compared,
             run: pods::pod_health,
         },
         CheckDef {
@@ -317,6 +347,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             ],
             needs: &[Source::Services],
             uses_baseline: false,
+            blame: Blamed::Compared,
             run: services::service_endpoints,
         },
         CheckDef {
@@ -331,6 +362,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             ],
             needs: &[Source::Claims, Source::StorageClasses],
             uses_baseline: false,
+            blame: Blamed::Compared,
             run: storage::pvc_bound,
         },
         CheckDef {
@@ -342,6 +374,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             not_failures: &["with a baseline, APIServices already unavailable before (Warning)"],
             needs: &[Source::ApiServices],
             uses_baseline: false,
+            blame: Blamed::Compared,
             run: extensions::apiservices,
         },
         CheckDef {
@@ -356,6 +389,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             ],
             needs: &[Source::Webhooks, Source::Services],
             uses_baseline: false,
+            blame: Blamed::Compared,
             run: extensions::webhooks,
         },
         CheckDef {
@@ -367,6 +401,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             not_failures: &["versions no object is stored in"],
             needs: &[Source::CrdVersions],
             uses_baseline: false,
+            blame: Blamed::Compared,
             run: extensions::crd_versions,
         },
         CheckDef {
@@ -381,6 +416,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             ],
             needs: &[Source::RemovedApis],
             uses_baseline: false,
+            blame: Blamed::Compared,
             run: removed_apis::removed_apis,
         },
         CheckDef {
@@ -392,6 +428,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             not_failures: &["Normal events; it is never Fatal"],
             needs: &[Source::Events],
             uses_baseline: false,
+            blame: Blamed::Compared,
             run: events::events,
         },
         CheckDef {
@@ -403,6 +440,7 @@ pub fn catalogue() -> &'static [CheckDef] {
             not_failures: &["a cluster where it was not opted into (Skipped)"],
             needs: &[],
             uses_baseline: false,
+            blame: Blamed::UpgradeOutcome,
             run: synthetic::synthetic_pod,
         },
     ];
@@ -421,7 +459,11 @@ impl Policy {
 
     /// Checks that every check named exists and every label exclusion is well formed.
     pub fn validate(&self) -> Result<(), PolicyError> {
-        let known: Vec<&str> = catalogue().iter().map(|c| c.name).collect();
+        let known: Vec<&str> = catalogue()
+            .iter()
+            .map(|c| c.name)
+            .chain(precheck::precheck_catalogue().iter().map(|c| c.name))
+            .collect();
         self.validate_against(&known)
     }
 }

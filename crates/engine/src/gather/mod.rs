@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::access::ApiServerAddress;
 use crate::error_chain::chain;
 use crate::snapshot::{Gathered, RemovedApiUses, Snapshot, Source, Unavailable};
 
@@ -99,6 +100,9 @@ pub(crate) struct Pass<'a> {
     pub(crate) progress: &'a dyn Progress,
     /// The API server's clock, when `/version` told it.
     pub(crate) server_time: Mutex<Option<DateTime<Utc>>>,
+    /// Where the API server listens, for the sources that read it directly (its serving
+    /// certificate); `None` leaves those sources not gathered.
+    pub(crate) apiserver: Option<&'a ApiServerAddress>,
 }
 
 /// Reads `sources` (and always the version) from the cluster into a Snapshot within
@@ -109,13 +113,26 @@ pub(crate) async fn gather(
     deadline: Duration,
     progress: &dyn Progress,
 ) -> Result<Snapshot, GatherError> {
-    tokio::time::timeout(deadline, gather_unbounded(client, sources, progress))
+    gather_with(client, None, sources, deadline, progress).await
+}
+
+/// [`gather`], with the API server's address for the sources that read it directly (the
+/// serving certificate; without an address that source is not gathered).
+pub(crate) async fn gather_with(
+    client: &kube::Client,
+    apiserver: Option<&ApiServerAddress>,
+    sources: &[Source],
+    deadline: Duration,
+    progress: &dyn Progress,
+) -> Result<Snapshot, GatherError> {
+    tokio::time::timeout(deadline, gather_unbounded(client, apiserver, sources, progress))
         .await
         .unwrap_or(Err(GatherError::Deadline(deadline)))
 }
 
 async fn gather_unbounded(
     client: &kube::Client,
+    apiserver: Option<&ApiServerAddress>,
     sources: &[Source],
     progress: &dyn Progress,
 ) -> Result<Snapshot, GatherError> {
@@ -123,8 +140,11 @@ async fn gather_unbounded(
     if !wanted.contains(&Source::Version) {
         wanted.push(Source::Version);
     }
+    if apiserver.is_none() {
+        wanted.retain(|s| *s != Source::ServingCert);
+    }
     let mut snapshot = Snapshot::empty(Utc::now());
-    let pass = Pass { client, progress, server_time: Mutex::new(None) };
+    let pass = Pass { client, progress, server_time: Mutex::new(None), apiserver };
     let mut read = sources::read(&pass, &wanted).await;
     fatal(&mut read.server_version, "reading /version", false)?;
     // Without nodes nearly nothing can be judged: a pass that reports Success then would be

@@ -17,7 +17,9 @@
 //! `crate::gather::sources`, the module that reads it and the pass's dispatch. The compact
 //! types live one file per family beside this one.
 
+mod apiserver;
 mod control_plane;
+mod disruption;
 mod events;
 mod extensions;
 mod nodes;
@@ -31,7 +33,9 @@ mod workloads;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use apiserver::{DeprecatedApiCall, ServingCertificate};
 pub use control_plane::{HealthCheck, Lease};
+pub use disruption::{LabelSelector, Pdb, SelectorRequirement};
 pub use events::WarningEvent;
 pub use extensions::{ApiService, CrdVersions, Webhook};
 pub use nodes::{Condition, Node, Taint};
@@ -92,6 +96,15 @@ macro_rules! source_table {
                 /// StorageClasses' volume binding modes.
                 StorageClasses storage_classes storage_classes: Vec<StorageClass> =
                     "storage-classes", "the StorageClasses";
+                /// PodDisruptionBudgets, all namespaces (the pre-check: drains they block).
+                Pdbs pdbs pdbs: Vec<Pdb> = "pdbs", "the PodDisruptionBudgets";
+                /// The API server's `apiserver_requested_deprecated_apis` metric (`/metrics`).
+                DeprecatedApis deprecated_apis deprecated_apis: Vec<DeprecatedApiCall> =
+                    "deprecated-apis", "the deprecated APIs clients called";
+                /// The API server's serving certificate, from a TLS handshake with its
+                /// address (read only when the caller gives the address).
+                ServingCert serving_cert serving_cert: Vec<ServingCertificate> =
+                    "serving-cert", "the API server's serving certificate";
             }
             actions {
                 /// The synthetic pod's run: an action, opt-in, so not in [`Source::ALL`].

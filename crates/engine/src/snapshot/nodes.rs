@@ -11,6 +11,11 @@ use super::Snapshot;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Node {
+    /// `metadata.uid`: how CCE names a node (`nodeInfo.uid`, `nodeRisks[].NodeID`,
+    /// `skippedCheckItemList`'s `node.uid` selector). Empty in baselines written before it
+    /// was kept.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub uid: String,
     /// `metadata.name`.
     pub name: String,
     /// `metadata.labels`.
@@ -37,6 +42,13 @@ impl Node {
     /// The condition of type `kind` (`Ready`, `MemoryPressure`...).
     pub fn condition(&self, kind: &str) -> Option<&Condition> {
         self.conditions.iter().find(|c| c.kind == kind)
+    }
+
+    /// Whether the node runs the control plane (`node-role.kubernetes.io/control-plane` or
+    /// the older `master` role label): CCE's `nodeType` `master`.
+    pub fn is_control_plane(&self) -> bool {
+        self.labels.contains_key("node-role.kubernetes.io/control-plane")
+            || self.labels.contains_key("node-role.kubernetes.io/master")
     }
 
     /// Whether the node's `Ready` condition is `True`.

@@ -22,6 +22,7 @@ impl NodeFixture {
         }
         conditions.push(cond("NetworkUnavailable", "False", "RouteCreated"));
         Self(Node {
+            uid: format!("uid-{name}"),
             name: name.into(),
             labels,
             taints: vec![],
@@ -30,6 +31,12 @@ impl NodeFixture {
             kubelet_version: "v1.37.2".into(),
             kube_proxy_version: "v1.37.2".into(),
         })
+    }
+
+    /// Sets the node's UID (fixtures default to `uid-<name>`).
+    pub fn uid(mut self, uid: &str) -> Self {
+        self.0.uid = uid.into();
+        self
     }
 
     /// Sets the kubelet's and kube-proxy's version.

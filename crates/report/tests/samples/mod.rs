@@ -51,6 +51,9 @@ fn task(phase: TaskPhase, message: &str, items: Vec<CheckItem>, ms: u64) -> Post
             started_at: Some(started()),
             finished_at: Some(finished),
             duration_ms: Some(ms),
+            baseline: None,
+            blame: None,
+            resolved: vec![],
         },
     )
 }

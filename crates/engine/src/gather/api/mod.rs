@@ -57,6 +57,9 @@ pub(crate) struct ListMeta {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Meta {
+    /// The object's UID (nodes keep it: CCE names nodes by it).
+    #[serde(default)]
+    pub(crate) uid: String,
     /// Namespace (absent for cluster-scoped objects).
     #[serde(default)]
     pub(crate) namespace: Option<String>,

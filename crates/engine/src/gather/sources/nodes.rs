@@ -13,6 +13,7 @@ pub(super) async fn read(pass: &Pass<'_>) -> Result<Vec<Node>, kube::Error> {
 
 fn node(n: api::Node) -> Option<Node> {
     Some(Node {
+        uid: n.metadata.uid,
         name: n.metadata.name,
         labels: n.metadata.labels,
         taints: n
@@ -44,7 +45,7 @@ mod tests {
     fn decodes_a_node_into_its_compact_form() {
         let raw = serde_json::json!({
             "apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": "n1", "labels": {"kubernetes.io/hostname": "n1"}, "annotations": {"big": "x"}},
+            "metadata": {"name": "n1", "uid": "0d7c1f1e-uid", "labels": {"kubernetes.io/hostname": "n1"}, "annotations": {"big": "x"}},
             "spec": {"unschedulable": true, "taints": [{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}]},
             "status": {
                 "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "ok"}],
@@ -54,7 +55,7 @@ mod tests {
             }
         });
         let n = node(serde_json::from_value(raw).unwrap()).unwrap();
-        assert_eq!(n.name, "n1");
+        assert_eq!((n.name.as_str(), n.uid.as_str()), ("n1", "0d7c1f1e-uid"));
         assert!(n.unschedulable && n.is_ready());
         assert_eq!(n.taints[0].to_string(), "node.kubernetes.io/unschedulable:NoSchedule");
         assert_eq!(n.kubelet_version, "v1.37.2");
