@@ -49,7 +49,7 @@ pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
 
 /// Parses and checks a post-check body for the cluster of the path.
 pub fn parse_postcheck(body: &[u8], path_cluster: &ClusterId) -> Result<ValidPostCheck, ApiError> {
-    let request: PostCheckRequest = parse_envelope(body, KIND)?;
+    let request: PostCheckRequest = parse_envelope(body, KIND, &[])?;
     check_header(request.api_version.as_deref(), request.kind.as_deref(), KIND)?;
     let mut spec = request.spec.ok_or_else(|| invalid("spec is required.".into()))?;
     check_cluster_id(&mut spec.cluster_id, path_cluster)?;
@@ -78,7 +78,7 @@ pub const MAX_NAME_CHARS: usize = 128;
 /// an item of the pre-check's catalogue, with a `resourceSelector` (when given) of key
 /// `node.uid`, operator `In` (or absent) and at least one value.
 pub fn parse_precheck(body: &[u8], path_cluster: &ClusterId) -> Result<ValidPreCheck, ApiError> {
-    let request: PreCheckRequest = parse_envelope(body, PRECHECK_KIND)?;
+    let request: PreCheckRequest = parse_envelope(body, PRECHECK_KIND, &["skippedCheckItemList"])?;
     check_header(request.api_version.as_deref(), request.kind.as_deref(), PRECHECK_KIND)?;
     let mut spec = request.spec.ok_or_else(|| invalid("spec is required.".into()))?;
     check_cluster_id(&mut spec.cluster_id, path_cluster)?;
@@ -142,9 +142,14 @@ fn invalid(message: String) -> ApiError {
     ApiError::InvalidRequest(message)
 }
 
-/// A body that is a JSON object whose `spec` (when present) is an object too, read as
-/// `R` (serde would read an array by position: `"spec": ["id", "v1.15"]`).
-fn parse_envelope<R: serde::de::DeserializeOwned>(body: &[u8], kind: &str) -> Result<R, ApiError> {
+/// A body that is a JSON object whose `spec` (when present) is an object too, and whose
+/// `spec` fields named in `lists` (when present) are arrays, read as `R` (serde would read
+/// an array by position: `"spec": ["id", "v1.15"]`, and its own message names no field).
+fn parse_envelope<R: serde::de::DeserializeOwned>(
+    body: &[u8],
+    kind: &str,
+    lists: &[&str],
+) -> Result<R, ApiError> {
     let not_valid =
         |e: serde_json::Error| invalid(format!("The body is not a valid {kind} request: {e}."));
     let value: serde_json::Value = serde_json::from_slice(body).map_err(not_valid)?;
@@ -153,6 +158,11 @@ fn parse_envelope<R: serde::de::DeserializeOwned>(body: &[u8], kind: &str) -> Re
     };
     if object.get("spec").is_some_and(|s| !s.is_object() && !s.is_null()) {
         return Err(invalid("spec must be an object.".into()));
+    }
+    for list in lists {
+        if object.get("spec").and_then(|s| s.get(list)).is_some_and(|l| !l.is_array()) {
+            return Err(invalid(format!("spec.{list} must be an array.")));
+        }
     }
     serde_json::from_value(value).map_err(not_valid)
 }

@@ -9,7 +9,6 @@
 
 use std::net::SocketAddr;
 
-use postcheck_model::BaselineSource;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -17,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use postcheck_engine::Snapshot;
+use postcheck_model::BaselineSource;
 use postcheck_store::StoredBaseline;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

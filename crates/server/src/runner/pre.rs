@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use postcheck_engine::access::ApiServerAddress;
 use postcheck_engine::{CheckSpec, PrecheckRequest};
 use postcheck_model::{PrecheckPhase, PrecheckStatus, SkippedCheckItem};
 use postcheck_store::{Store, StoreError, StoredBaseline, StoredPrecheck};
@@ -64,12 +65,18 @@ impl CheckKind for PreCheck {
     }
 
     async fn examine(&self, job: &JobContext<'_>) -> Examined<PrecheckStatus> {
-        let client = match job.connect().await {
+        let (client, pinned) = match job.connect_pinned().await {
             Ok(c) => c,
             Err(m) => return Self::error(m).into(),
         };
+        // The serving certificate is read from a handshake with the address the client is
+        // pinned to (checked by the endpoint policy), never from a second resolution.
+        let apiserver = pinned
+            .https
+            .then(|| ApiServerAddress { server_name: pinned.server_name, addr: pinned.addr });
         let request = PrecheckRequest {
             skipped: self.plan.skipped.clone(),
+            apiserver,
             ..PrecheckRequest::new(self.plan.check.clone(), job.deadline)
         };
         let outcome = postcheck_engine::precheck(&client, &request, &()).await;
