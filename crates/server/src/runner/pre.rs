@@ -73,7 +73,7 @@ impl CheckKind for PreCheck {
         // pinned to (checked by the endpoint policy), never from a second resolution.
         let apiserver = pinned
             .https
-            .then(|| ApiServerAddress { server_name: pinned.server_name, addr: pinned.addr });
+            .then_some(ApiServerAddress { server_name: pinned.server_name, addr: pinned.addr });
         let request = PrecheckRequest {
             skipped: self.plan.skipped.clone(),
             apiserver,
