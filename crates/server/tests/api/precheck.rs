@@ -362,12 +362,15 @@ async fn precheck_then_upgrade_then_postcheck_blames_against_the_precheck_snapsh
     );
 
     // A fault after the pre-check: new, Fatal, Failed.
-    cluster.fault(Fault::PodCrashLoop { namespace: None, name: None }).await.unwrap();
-    cluster.fault(Fault::ServiceNoEndpoints { namespace: None, name: None }).await.unwrap();
+    // The same kind of fault, made after the pre-check: only when it appeared differs.
+    cluster
+        .fault(Fault::DeploymentUnavailable { namespace: None, name: Some("broken-after".into()) })
+        .await
+        .unwrap();
     let later: Value = app.post_json(&post_path, &request).await.json().await.unwrap();
     assert_eq!(later["status"]["baseline"]["taskUid"], pre_uid, "{later}");
     assert_eq!(blame_of(&later, WORKLOADS, "unavailable"), "preExisting", "{later}");
-    assert_eq!(blame_of(&later, WORKLOADS, "checkout"), "new", "{later}");
+    assert_eq!(blame_of(&later, WORKLOADS, "broken-after"), "new", "{later}");
     assert_eq!(post_item(&later, WORKLOADS)["level"], "Fatal", "{later}");
     assert_eq!(later["status"]["phase"], "Failed", "a new fault fails the verdict: {later}");
     assert!(later["status"]["blame"]["new"].as_u64().unwrap() >= 1, "{later}");
