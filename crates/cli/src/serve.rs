@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use postcheck_server::config::{ConnectionLimits, DEFAULT_LISTEN, ThrottleConfig, TlsFiles};
+use postcheck_server::config::{Ages, ConnectionLimits, DEFAULT_LISTEN, ThrottleConfig, TlsFiles};
 use postcheck_server::{Application, ServerConfig};
 
 use crate::admin::{DatabaseArgs, EndpointArgs};
@@ -82,6 +82,13 @@ pub(crate) struct ServeArgs {
     /// it off.
     #[arg(long, env = "POSTCHECK_CHECKS_PER_MINUTE", default_value_t = 60)]
     checks_per_minute: u32,
+    /// How long a pre-check's result lasts: its expireTimeStamp is its end plus this.
+    #[arg(long, env = "POSTCHECK_PRECHECK_TTL", default_value = "24h", value_parser = parse_duration)]
+    precheck_ttl: Duration,
+    /// A post-check compares against the Snapshot of the cluster's latest pre-check only
+    /// while it is younger than this (a baseline stored by hand always applies).
+    #[arg(long, env = "POSTCHECK_BASELINE_MAX_AGE", default_value = "168h", value_parser = parse_duration)]
+    baseline_max_age: Duration,
 }
 
 /// How logs are written.
@@ -121,6 +128,7 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             auth_failures_per_minute: args.auth_failures_per_minute,
             checks_per_minute: args.checks_per_minute,
         },
+        ages: Ages { precheck_ttl: args.precheck_ttl, baseline_max_age: args.baseline_max_age },
     };
     let database = postcheck_store::redact_url(&config.database_url);
     let app = Application::build(config)

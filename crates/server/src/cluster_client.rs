@@ -41,6 +41,17 @@ pub enum ConnectError {
     Unauthorized,
 }
 
+/// The address a client was pinned to, and the name TLS verifies there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinnedAddress {
+    /// The name the handshake sends and the certificate must carry.
+    pub server_name: String,
+    /// The checked address connected to.
+    pub addr: std::net::SocketAddr,
+    /// Whether the endpoint is HTTPS.
+    pub https: bool,
+}
+
 /// Builds clients for registered clusters.
 #[derive(Clone)]
 pub struct ClusterConnector {
@@ -71,6 +82,16 @@ impl ClusterConnector {
 
     /// A client for `cluster`, checked and pinned, whose API server answered.
     pub async fn connect(&self, cluster: &StoredCluster) -> Result<kube::Client, ConnectError> {
+        self.connect_pinned(cluster).await.map(|(client, _)| client)
+    }
+
+    /// [`connect`](Self::connect), and the address the client is pinned to (for a
+    /// pre-check's TLS handshake with the API server: the same checked address, never a
+    /// second resolution).
+    pub async fn connect_pinned(
+        &self,
+        cluster: &StoredCluster,
+    ) -> Result<(kube::Client, PinnedAddress), ConnectError> {
         let credentials = credentials_of(&self.key, cluster).map_err(ConnectError::Credentials)?;
         let (credentials, endpoint) = match credentials {
             ClusterCredentials::Kubeconfig { kubeconfig, context } => {
@@ -105,12 +126,20 @@ impl ClusterConnector {
         config.root_cert_file = None;
         config.connect_timeout = Some(self.connect_timeout);
         pin(&mut config, &endpoint, addr);
+        let pinned = PinnedAddress {
+            server_name: config
+                .tls_server_name
+                .clone()
+                .unwrap_or_else(|| endpoint.host().to_owned()),
+            addr,
+            https: endpoint.url().scheme_str() == Some("https"),
+        };
         let client = client_from(config).map_err(|e| {
             tracing::warn!(cluster = %cluster.cluster_id, error = %e, "building the client");
             ConnectError::Unreachable
         })?;
         match tokio::time::timeout(self.connect_timeout, client.apiserver_version()).await {
-            Ok(Ok(_)) => Ok(client),
+            Ok(Ok(_)) => Ok((client, pinned)),
             Ok(Err(kube::Error::Api(status))) if matches!(status.code, 401 | 403) => {
                 tracing::info!(cluster = %cluster.cluster_id, code = status.code, "the API server refused the credentials");
                 Err(ConnectError::Unauthorized)

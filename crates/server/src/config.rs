@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::crypto::KeySource;
 use crate::endpoint_policy::AllowRule;
+pub use crate::runner::Ages;
 
 /// A certificate chain and private key (PEM files) to serve HTTPS with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +53,9 @@ pub struct ServerConfig {
     pub connections: ConnectionLimits,
     /// Token buckets against guessing credentials and flooding checks.
     pub throttle: ThrottleConfig,
+    /// How long a pre-check's result lasts (`--precheck-ttl`), and how young a pre-check's
+    /// Snapshot must be for a post-check to compare against it (`--baseline-max-age`).
+    pub ages: Ages,
 }
 
 /// Timeouts and caps that keep a slow or idle client from holding anything for long.
@@ -118,6 +122,7 @@ impl ServerConfig {
             max_clusters_per_project: 100,
             connections: ConnectionLimits::default(),
             throttle: ThrottleConfig::default(),
+            ages: Ages::default(),
         }
     }
 

@@ -1,5 +1,5 @@
-//! postcheck's HTTP service: Huawei Cloud CCE's v3 post-upgrade check API, safe to run for
-//! many tenants at once.
+//! postcheck's HTTP service: Huawei Cloud CCE's v3 post- and pre-upgrade check APIs (also
+//! under CCE Autopilot's paths), safe to run for many tenants at once.
 //!
 //! A request flows top-down through these modules:
 //!
@@ -11,12 +11,14 @@
 //!   (CCE error bodies, in-flight cap, metrics, authentication) and [`auth`].
 //! - [`auth`]: `X-Auth-Token` or SDK-HMAC-SHA256 (AK/SK) → a [`auth::Caller`] of one
 //!   project; another project's paths get 403. [`throttle`]: token buckets.
-//! - [`domain`] and [`validation`]: typed IDs and the post-check request, or CCE's 400.
+//! - [`domain`] and [`validation`]: typed IDs and the post- and pre-check requests, or
+//!   CCE's 400.
 //! - [`registry`]: registered clusters, their credentials sealed by [`crypto`], after
 //!   [`tenant_kubeconfig`] (a tenant's kubeconfig is data, never instructions to the
 //!   host) and [`endpoint_policy`] (where the service may connect).
 //! - [`cluster_client`]: a client for a registered cluster, re-checked every time.
-//! - [`runner`]: the task runner — cluster lock (429), deadline, async 202, leases, drain.
+//! - [`runner`]: the task runner, for post- and pre-checks alike — cluster lock (429),
+//!   deadline, async 202, leases, drain; the baseline a post-check compares against.
 //! - [`error`]: every failure as CCE's status, code and body.
 //! - [`metrics`] (plain data) and [`openapi`]: `/metrics` and `/openapi.json`.
 //! - [`redact`]: log lines without secrets.

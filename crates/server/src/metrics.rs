@@ -15,7 +15,6 @@
 use std::time::Duration;
 
 use http::Method;
-use postcheck_model::TaskPhase;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -103,7 +102,11 @@ impl Metrics {
             "Time to answer an HTTP request",
             latency.clone(),
         );
-        registry.register("tasks", "Post-check tasks that ended, by phase", tasks.clone());
+        registry.register(
+            "tasks",
+            "Check tasks (post and pre) that ended, by phase",
+            tasks.clone(),
+        );
         registry.register(
             "tasks_running",
             "Post-check tasks running on this replica",
@@ -111,7 +114,7 @@ impl Metrics {
         );
         registry.register(
             "check_duration_seconds",
-            "Time a post-check took, by phase",
+            "Time a check (post or pre) took, by phase",
             check_duration.clone(),
         );
         Self { registry, requests, latency, tasks, running, check_duration }
@@ -137,10 +140,11 @@ impl Metrics {
         self.running.inc();
     }
 
-    /// A check ended on this replica, in `phase`, after `elapsed`.
-    pub fn task_finished(&self, phase: TaskPhase, elapsed: Duration) {
+    /// A check (post or pre) ended on this replica, in `phase` (as CCE spells it: a closed
+    /// set), after `elapsed`.
+    pub fn task_finished(&self, phase: &'static str, elapsed: Duration) {
         self.running.dec();
-        let labels = PhaseLabels { phase: phase.as_str().into() };
+        let labels = PhaseLabels { phase: phase.into() };
         self.tasks.get_or_create(&labels).inc();
         self.check_duration.get_or_create(&labels).observe(elapsed.as_secs_f64());
     }
@@ -157,6 +161,7 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use postcheck_model::TaskPhase;
 
     #[test]
     fn renders_requests_and_tasks_by_phase() {
@@ -172,7 +177,7 @@ mod tests {
             m.observe_request(&odd, None, 405, Duration::from_millis(1));
         }
         m.task_started();
-        m.task_finished(TaskPhase::Failed, Duration::from_secs(2));
+        m.task_finished(TaskPhase::Failed.as_str(), Duration::from_secs(2));
         let text = m.render();
         assert!(text.contains(r#"postcheck_http_requests_total{method="POST",route="/api/v3/projects/{project_id}/clusters",status="201"} 1"#), "{text}");
         assert!(text.contains(r#"postcheck_tasks_total{phase="Failed"} 1"#), "{text}");

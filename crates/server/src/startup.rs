@@ -98,6 +98,7 @@ impl Application {
             config.replica_id(local_addr),
             config.check_deadline,
             config.lease_ttl,
+            config.ages,
         ));
         runner.recover().await?;
         let limits = config.connections;

@@ -1,18 +1,25 @@
-//! From the body of `POST .../operation/postcheck` to a typed request, or CCE's 400.
+//! From the body of `POST .../operation/postcheck` or `.../operation/precheck` to a typed
+//! request, or CCE's 400.
 //!
-//! Parse, don't validate: [`ValidPostCheck`] can only be made here, so a handler holding
-//! one knows the content type was JSON, `apiVersion` is `v3`, `kind` is `PostCheckTask`,
-//! `spec.clusterID` (when given) names the path's cluster, both versions parse, and the
-//! target is not older than the source, and the body and its `spec` are JSON objects (an
-//! array is never read by position). Unknown fields are ignored. Version strings are
-//! bounded by [`MAX_VERSION_CHARS`], the task list's marker by [`MAX_MARKER_CHARS`].
+//! Parse, don't validate: [`ValidPostCheck`] and [`ValidPreCheck`] can only be made here,
+//! so a handler holding one knows the content type was JSON, `apiVersion` is `v3`, `kind`
+//! is `PostCheckTask` (or `PreCheckTask`), `spec.clusterID` (when given) names the path's
+//! cluster, both versions parse, and the target is not older than the source, and the body
+//! and its `spec` are JSON objects (an array is never read by position); for a pre-check,
+//! every `skippedCheckItemList` entry names a pre-check item and selects nodes as CCE does
+//! (`node.uid`, `In`). Unknown fields are ignored. Strings and lists are bounded
+//! ([`MAX_VERSION_CHARS`], [`MAX_MARKER_CHARS`], [`MAX_SKIPPED_ITEMS`]...).
 
 use http::HeaderMap;
 use postcheck_engine::CheckSpec;
-use postcheck_model::{API_VERSION, KIND, PostCheckRequest, PostCheckSpec, Version};
+use postcheck_model::{
+    API_VERSION, KIND, PRECHECK_KIND, PostCheckRequest, PostCheckSpec, PreCheckRequest,
+    PrecheckSpec, SkippedCheckItem, Version,
+};
 
 use crate::domain::ClusterId;
 use crate::error::ApiError;
+use crate::runner::PrecheckPlan;
 
 /// A post-check request that passed every rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,48 +49,164 @@ pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
 
 /// Parses and checks a post-check body for the cluster of the path.
 pub fn parse_postcheck(body: &[u8], path_cluster: &ClusterId) -> Result<ValidPostCheck, ApiError> {
-    let invalid = |m: String| ApiError::InvalidRequest(m);
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| invalid(format!("The body is not a valid PostCheckTask request: {e}.")))?;
-    // Objects only: serde would read an array by position ("spec": ["id", "v1.15"]).
+    let request: PostCheckRequest = parse_envelope(body, KIND, &[])?;
+    check_header(request.api_version.as_deref(), request.kind.as_deref(), KIND)?;
+    let mut spec = request.spec.ok_or_else(|| invalid("spec is required.".into()))?;
+    check_cluster_id(&mut spec.cluster_id, path_cluster)?;
+    let check = parse_versions(spec.cluster_version.as_deref(), spec.target_version.as_deref())?;
+    Ok(ValidPostCheck { spec, check })
+}
+
+/// A pre-check request that passed every rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidPreCheck {
+    /// The spec to echo in the task (`clusterID` filled in from the path when absent).
+    pub spec: PrecheckSpec,
+    /// What the engine is asked.
+    pub plan: PrecheckPlan,
+}
+
+/// The most entries `skippedCheckItemList` may have, and values one selector may list.
+pub const MAX_SKIPPED_ITEMS: usize = 100;
+/// The most values one `resourceSelector` may list.
+pub const MAX_SELECTOR_VALUES: usize = 1000;
+/// The longest item name or selector value accepted.
+pub const MAX_NAME_CHARS: usize = 128;
+
+/// Parses and checks a pre-check body for the cluster of the path: the rules of a
+/// post-check body with `kind` `PreCheckTask`, and each `skippedCheckItemList` entry names
+/// an item of the pre-check's catalogue, with a `resourceSelector` (when given) of key
+/// `node.uid`, operator `In` (or absent) and at least one value.
+pub fn parse_precheck(body: &[u8], path_cluster: &ClusterId) -> Result<ValidPreCheck, ApiError> {
+    let request: PreCheckRequest = parse_envelope(body, PRECHECK_KIND, &["skippedCheckItemList"])?;
+    check_header(request.api_version.as_deref(), request.kind.as_deref(), PRECHECK_KIND)?;
+    let mut spec = request.spec.ok_or_else(|| invalid("spec is required.".into()))?;
+    check_cluster_id(&mut spec.cluster_id, path_cluster)?;
+    let check = parse_versions(spec.cluster_version.as_deref(), spec.target_version.as_deref())?;
+    check_skipped(&spec.skipped_check_item_list)?;
+    let plan = PrecheckPlan { check, skipped: spec.skipped_check_item_list.clone() };
+    Ok(ValidPreCheck { spec, plan })
+}
+
+/// The shape of each `skippedCheckItemList` entry, then its name against the catalogue.
+fn check_skipped(items: &[SkippedCheckItem]) -> Result<(), ApiError> {
+    if items.len() > MAX_SKIPPED_ITEMS {
+        return Err(invalid(format!(
+            "spec.skippedCheckItemList has more than {MAX_SKIPPED_ITEMS} entries."
+        )));
+    }
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("spec.skippedCheckItemList[{i}]");
+        if item.name.trim().is_empty() {
+            return Err(invalid(format!("{at}.name is required.")));
+        }
+        if item.name.chars().count() > MAX_NAME_CHARS {
+            return Err(invalid(format!("{at}.name is longer than {MAX_NAME_CHARS} characters.")));
+        }
+        let Some(selector) = &item.resource_selector else { continue };
+        if selector.key != NODE_UID_KEY {
+            return Err(invalid(format!(
+                "{at}.resourceSelector.key must be \"{NODE_UID_KEY}\", not {:?}.",
+                truncate(&selector.key)
+            )));
+        }
+        if let Some(operator) = selector.operator.as_deref().filter(|o| *o != "In") {
+            return Err(invalid(format!(
+                "{at}.resourceSelector.operator must be \"In\", not {:?}.",
+                truncate(operator)
+            )));
+        }
+        if selector.values.is_empty() {
+            return Err(invalid(format!(
+                "{at}.resourceSelector.values must name at least one node UID."
+            )));
+        }
+        if selector.values.len() > MAX_SELECTOR_VALUES {
+            return Err(invalid(format!(
+                "{at}.resourceSelector.values has more than {MAX_SELECTOR_VALUES} entries."
+            )));
+        }
+        if selector.values.iter().any(|v| v.is_empty() || v.chars().count() > MAX_NAME_CHARS) {
+            return Err(invalid(format!(
+                "{at}.resourceSelector.values must be node UIDs of 1 to {MAX_NAME_CHARS} characters."
+            )));
+        }
+    }
+    postcheck_engine::validate_skipped(items).map_err(|e| invalid(format!("{e}.")))
+}
+
+/// The only `resourceSelector.key` CCE defines.
+pub const NODE_UID_KEY: &str = "node.uid";
+
+fn invalid(message: String) -> ApiError {
+    ApiError::InvalidRequest(message)
+}
+
+/// A body that is a JSON object whose `spec` (when present) is an object too, and whose
+/// `spec` fields named in `lists` (when present) are arrays, read as `R` (serde would read
+/// an array by position: `"spec": ["id", "v1.15"]`, and its own message names no field).
+fn parse_envelope<R: serde::de::DeserializeOwned>(
+    body: &[u8],
+    kind: &str,
+    lists: &[&str],
+) -> Result<R, ApiError> {
+    let not_valid =
+        |e: serde_json::Error| invalid(format!("The body is not a valid {kind} request: {e}."));
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(not_valid)?;
     let Some(object) = value.as_object() else {
         return Err(invalid("The body must be a JSON object.".into()));
     };
     if object.get("spec").is_some_and(|s| !s.is_object() && !s.is_null()) {
         return Err(invalid("spec must be an object.".into()));
     }
-    let request: PostCheckRequest = serde_json::from_value(value)
-        .map_err(|e| invalid(format!("The body is not a valid PostCheckTask request: {e}.")))?;
-    match request.api_version.as_deref() {
+    for list in lists {
+        if object.get("spec").and_then(|s| s.get(list)).is_some_and(|l| !l.is_array()) {
+            return Err(invalid(format!("spec.{list} must be an array.")));
+        }
+    }
+    serde_json::from_value(value).map_err(not_valid)
+}
+
+/// `apiVersion` is `v3` and `kind` is `expected`.
+fn check_header(
+    api_version: Option<&str>,
+    kind: Option<&str>,
+    expected: &str,
+) -> Result<(), ApiError> {
+    match api_version {
         None => return Err(invalid("apiVersion is required.".into())),
         Some(API_VERSION) => {}
         Some(other) => {
             return Err(invalid(format!("apiVersion must be \"v3\", not {:?}.", truncate(other))));
         }
     }
-    match request.kind.as_deref() {
-        None => return Err(invalid("kind is required.".into())),
-        Some(KIND) => {}
+    match kind {
+        None => Err(invalid("kind is required.".into())),
+        Some(k) if k == expected => Ok(()),
         Some(other) => {
-            return Err(invalid(format!(
-                "kind must be \"PostCheckTask\", not {:?}.",
-                truncate(other)
-            )));
+            Err(invalid(format!("kind must be \"{expected}\", not {:?}.", truncate(other))))
         }
     }
-    let mut spec = request.spec.ok_or_else(|| invalid("spec is required.".into()))?;
-    match spec.cluster_id.as_deref() {
-        None => spec.cluster_id = Some(path_cluster.to_string()),
-        Some(given) => {
-            let same = ClusterId::parse(given).is_ok_and(|id| &id == path_cluster);
-            if !same {
+}
+
+/// `spec.clusterID`, when given, names the path's cluster; absent, it is filled in.
+fn check_cluster_id(given: &mut Option<String>, path_cluster: &ClusterId) -> Result<(), ApiError> {
+    match given.as_deref() {
+        None => *given = Some(path_cluster.to_string()),
+        Some(id) => {
+            if !ClusterId::parse(id).is_ok_and(|id| &id == path_cluster) {
                 return Err(invalid(format!(
                     "spec.clusterID {:?} differs from the cluster of the path {path_cluster}.",
-                    truncate(given)
+                    truncate(id)
                 )));
             }
         }
     }
+    Ok(())
+}
+
+/// Both versions parse, within bounds, and the target is not older than the source.
+fn parse_versions(source: Option<&str>, target: Option<&str>) -> Result<CheckSpec, ApiError> {
     let version = |field: &str, value: Option<&str>| -> Result<Option<Version>, ApiError> {
         if value.is_some_and(|v| v.chars().count() > MAX_VERSION_CHARS) {
             return Err(invalid(format!(
@@ -94,8 +217,8 @@ pub fn parse_postcheck(body: &[u8], path_cluster: &ClusterId) -> Result<ValidPos
             .map(|v| Version::parse(v).map_err(|e| invalid(format!("spec.{field}: {e}."))))
             .transpose()
     };
-    let source = version("clusterVersion", spec.cluster_version.as_deref())?;
-    let target = version("targetVersion", spec.target_version.as_deref())?;
+    let source = version("clusterVersion", source)?;
+    let target = version("targetVersion", target)?;
     if let (Some(s), Some(t)) = (&source, &target)
         && t.cmp_kubernetes(s).is_lt()
     {
@@ -103,7 +226,7 @@ pub fn parse_postcheck(body: &[u8], path_cluster: &ClusterId) -> Result<ValidPos
             "The target version {t} is lower than the source version {s}: an upgrade cannot go back."
         )));
     }
-    Ok(ValidPostCheck { spec, check: CheckSpec { target, source } })
+    Ok(CheckSpec { target, source })
 }
 
 /// The longest version string accepted.
@@ -241,5 +364,114 @@ mod tests {
         require_json(&h).unwrap();
         h.insert("content-type", "text/plain".parse().unwrap());
         assert_eq!(require_json(&h).unwrap_err().status_and_code().1, "CCE.01400006");
+    }
+
+    fn parse_pre(body: serde_json::Value) -> Result<ValidPreCheck, ApiError> {
+        parse_precheck(body.to_string().as_bytes(), &ClusterId::parse(CLUSTER).unwrap())
+    }
+
+    fn precheck() -> serde_json::Value {
+        json!({"kind": "PreCheckTask", "apiVersion": "v3",
+               "spec": {"clusterID": CLUSTER, "clusterVersion": "v1.36", "targetVersion": "v1.37",
+                        "skippedCheckItemList": [{"name": "node-ready",
+                            "resourceSelector": {"key": "node.uid", "values": ["u1"], "operator": "In"}}]}})
+    }
+
+    fn pre_code(r: Result<ValidPreCheck, ApiError>) -> (&'static str, String) {
+        let e = r.unwrap_err();
+        (e.status_and_code().1, e.to_string())
+    }
+
+    #[test]
+    fn a_precheck_as_the_sdk_sends_it_is_valid() {
+        let valid = parse_pre(precheck()).unwrap();
+        assert_eq!(valid.plan.check.target, Some(Version::parse("v1.37").unwrap()));
+        assert_eq!(valid.plan.check.source, Some(Version::parse("v1.36").unwrap()));
+        assert_eq!(valid.plan.skipped, valid.spec.skipped_check_item_list);
+        assert_eq!(valid.plan.skipped[0].name, "node-ready");
+        let bare =
+            parse_pre(json!({"kind": "PreCheckTask", "apiVersion": "v3", "spec": {}})).unwrap();
+        assert_eq!(
+            bare.spec.cluster_id.as_deref(),
+            Some(CLUSTER),
+            "clusterID filled from the path"
+        );
+    }
+
+    #[test]
+    fn each_precheck_rule_refuses_with_its_code_and_names_the_field() {
+        let with = |f: &dyn Fn(&mut serde_json::Value)| {
+            let mut v = precheck();
+            f(&mut v);
+            parse_pre(v)
+        };
+        let skipped = "/spec/skippedCheckItemList/0";
+        let cases: Vec<(Result<ValidPreCheck, ApiError>, &str, &str)> = vec![
+            (with(&|v| v["kind"] = json!("PostCheckTask")), "CCE.01400001", "PreCheckTask"),
+            (with(&|v| v["apiVersion"] = json!("v2")), "CCE.01400001", "apiVersion"),
+            (
+                with(&|v| v["spec"]["clusterID"] = json!("11111111-1743-11ee-8e46-0255ac10004c")),
+                "CCE.01400001",
+                "clusterID",
+            ),
+            (
+                with(&|v| v["spec"]["targetVersion"] = json!("next")),
+                "CCE.01400001",
+                "targetVersion",
+            ),
+            (with(&|v| v["spec"]["targetVersion"] = json!("v1.35")), "CCE.01400015", "lower"),
+            (
+                with(&|v| *v.pointer_mut(skipped).unwrap() = json!({"name": "no-such-item"})),
+                "CCE.01400001",
+                "no-such-item",
+            ),
+            (
+                with(&|v| *v.pointer_mut(skipped).unwrap() = json!({"name": ""})),
+                "CCE.01400001",
+                "name",
+            ),
+            (
+                with(&|v| {
+                    v.pointer_mut(skipped).unwrap()["resourceSelector"]["key"] = json!("node.name")
+                }),
+                "CCE.01400001",
+                "node.uid",
+            ),
+            (
+                with(&|v| {
+                    v.pointer_mut(skipped).unwrap()["resourceSelector"]["operator"] = json!("NotIn")
+                }),
+                "CCE.01400001",
+                "In",
+            ),
+            (
+                with(&|v| {
+                    v.pointer_mut(skipped).unwrap()["resourceSelector"]["values"] = json!([])
+                }),
+                "CCE.01400001",
+                "values",
+            ),
+            (
+                with(&|v| v["spec"]["skippedCheckItemList"] = json!({"name": "node-ready"})),
+                "CCE.01400001",
+                "skippedCheckItemList",
+            ),
+        ];
+        for (result, code, mentions) in cases {
+            let (got, message) = pre_code(result);
+            assert_eq!(got, code, "{message}");
+            assert!(message.contains(mentions), "{message:?} should mention {mentions:?}");
+        }
+    }
+
+    #[test]
+    fn a_selector_without_an_operator_means_in() {
+        let mut v = precheck();
+        v.pointer_mut("/spec/skippedCheckItemList/0/resourceSelector")
+            .unwrap()
+            .as_object_mut()
+            .unwrap()
+            .remove("operator");
+        assert!(parse_pre(v).is_ok());
     }
 }

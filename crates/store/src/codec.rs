@@ -1,13 +1,14 @@
-//! What both backends write the same way: the JSON documents of a task, the status an
-//! abandoned task ends with, and how a database error becomes a [`StoreError`].
+//! What both backends write the same way: the JSON documents of a task (of either kind),
+//! the tables tasks live in, pages, the status an abandoned task ends with, and how a
+//! database error becomes a [`StoreError`].
 //!
 //! Keeping these in one place means a task written by the SQLite store and one written by
 //! the PostgreSQL store are byte-for-byte the same documents.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use postcheck_model::{PostCheckSpec, TaskStatus};
+use postcheck_model::{PrecheckStatus, TaskStatus};
 
-use crate::StoreError;
+use crate::{StoreError, StoredTask, TaskDocument, TaskPage};
 
 /// The most tasks one list page holds.
 pub(crate) const MAX_PAGE: u32 = 500;
@@ -17,28 +18,48 @@ pub(crate) fn clamp_limit(limit: u32) -> u32 {
     limit.clamp(1, MAX_PAGE)
 }
 
-/// A spec as stored (JSON text).
-pub(crate) fn encode_spec(spec: &PostCheckSpec) -> Result<String, StoreError> {
+/// A task's spec as stored (JSON text).
+pub(crate) fn encode_spec<S: TaskDocument>(spec: &S::Spec) -> Result<String, StoreError> {
     serde_json::to_string(spec)
         .map_err(|source| StoreError::Decode { what: "encoding a task spec", source })
 }
 
-/// A status as stored (JSON text).
-pub(crate) fn encode_status(status: &TaskStatus) -> Result<String, StoreError> {
+/// A task's status as stored (JSON text).
+pub(crate) fn encode_status<S: TaskDocument>(status: &S) -> Result<String, StoreError> {
     serde_json::to_string(status)
         .map_err(|source| StoreError::Decode { what: "encoding a task status", source })
 }
 
 /// A stored spec.
-pub(crate) fn decode_spec(json: &str) -> Result<PostCheckSpec, StoreError> {
+pub(crate) fn decode_spec<S: TaskDocument>(json: &str) -> Result<S::Spec, StoreError> {
     serde_json::from_str(json)
         .map_err(|source| StoreError::Decode { what: "a stored task spec", source })
 }
 
 /// A stored status.
-pub(crate) fn decode_status(json: &str) -> Result<TaskStatus, StoreError> {
+pub(crate) fn decode_status<S: TaskDocument>(json: &str) -> Result<S, StoreError> {
     serde_json::from_str(json)
         .map_err(|source| StoreError::Decode { what: "a stored task status", source })
+}
+
+/// Every task table, with its condition for a task that has not ended: what the leases
+/// and the sweeps go over.
+pub(crate) const TASK_TABLES: [(&str, &str); 2] = [
+    (<TaskStatus as TaskDocument>::TABLE, <TaskStatus as TaskDocument>::UNFINISHED),
+    (<PrecheckStatus as TaskDocument>::TABLE, <PrecheckStatus as TaskDocument>::UNFINISHED),
+];
+
+/// The columns a task row is read from, in a `SELECT`.
+pub(crate) const TASK_COLUMNS: &str =
+    "uid, project_id, cluster_id, spec, status, created_at, updated_at, owner, lease_expires_at";
+
+/// Whether a page asked for `limit` rows got one more (there is a next page): trims it to
+/// `limit` and names the marker of the next page.
+pub(crate) fn page_of<S: TaskDocument>(mut tasks: Vec<StoredTask<S>>, limit: u32) -> TaskPage<S> {
+    let more = tasks.len() > limit as usize;
+    tasks.truncate(limit as usize);
+    let next_marker = if more { tasks.last().map(|t| t.uid.clone()) } else { None };
+    TaskPage { tasks, next_marker }
 }
 
 /// `finishedAt` of a task ended by the store (orphaned or abandoned), as the status JSON

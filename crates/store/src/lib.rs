@@ -1,5 +1,5 @@
-//! Durable storage for the service: post-check tasks, registered clusters, API tokens,
-//! access keys and baselines.
+//! Durable storage for the service: post-check and pre-check tasks, registered clusters,
+//! API tokens, access keys and baselines.
 //!
 //! One [`Store`] trait, one implementation per backend (as atuin does): SQLite, the
 //! embedded default, and PostgreSQL, for several replicas serving together. Both apply
@@ -9,6 +9,12 @@
 //! Concurrency across replicas rests on two things the database decides atomically:
 //! a per-cluster lock row (only one check of a cluster at a time) and a lease on every
 //! running task (a task whose lease lapsed belongs to a dead process and ends `Error`).
+//! Both kinds of task (post-check, pre-check) share the lock, the leases and the sweeps;
+//! each is kept in its own table ([`TaskDocument::TABLE`]), so a task ID of one kind is
+//! never found as the other.
+//!
+//! A cluster has one baseline: stored by hand, taken on demand, or recorded by a pre-check
+//! (then it names the pre-check task, [`StoredBaseline::precheck_task`]).
 //!
 //! - [`open()`]: picks the backend from a database URL; [`default_sqlite_path`].
 //! - [`sqlite`]: [`SqliteStore`], one file in WAL mode.
@@ -18,6 +24,8 @@
 //! Timestamps are kept to the microsecond (finer parts are dropped on the way in).
 
 mod codec;
+#[macro_use]
+mod task_methods;
 mod open;
 pub mod postgres;
 pub mod sqlite;
@@ -28,7 +36,9 @@ pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use postcheck_model::{PostCheckSpec, TaskStatus};
+use postcheck_model::{PostCheckSpec, PrecheckPhase, PrecheckSpec, PrecheckStatus, TaskStatus};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 /// What went wrong talking to the database.
 #[derive(Debug, thiserror::Error)]
@@ -84,9 +94,58 @@ pub enum StoreError {
     },
 }
 
-/// A post-check task as stored.
+/// The status document of one kind of task: what the store reads of it (its phase) and
+/// where it keeps tasks of that kind.
+pub trait TaskDocument:
+    std::fmt::Debug + Clone + PartialEq + Serialize + DeserializeOwned + Send + Sync + 'static
+{
+    /// The spec the task was asked with.
+    type Spec: std::fmt::Debug
+        + Clone
+        + PartialEq
+        + Serialize
+        + DeserializeOwned
+        + Send
+        + Sync
+        + 'static;
+    /// The table tasks of this kind are kept in.
+    const TABLE: &'static str;
+    /// The SQL condition (on `phase`) of a task of this kind that has not ended.
+    const UNFINISHED: &'static str;
+    /// The phase, as CCE spells it (and as the `phase` column keeps it).
+    fn phase_str(&self) -> &'static str;
+    /// Whether the task has ended.
+    fn is_final(&self) -> bool;
+}
+
+impl TaskDocument for TaskStatus {
+    type Spec = PostCheckSpec;
+    const TABLE: &'static str = "tasks";
+    const UNFINISHED: &'static str = "phase = 'Running'";
+    fn phase_str(&self) -> &'static str {
+        self.phase.as_str()
+    }
+    fn is_final(&self) -> bool {
+        self.phase.is_final()
+    }
+}
+
+impl TaskDocument for PrecheckStatus {
+    type Spec = PrecheckSpec;
+    const TABLE: &'static str = "precheck_tasks";
+    const UNFINISHED: &'static str = "phase IN ('Init', 'Running')";
+    fn phase_str(&self) -> &'static str {
+        self.phase.as_str()
+    }
+    fn is_final(&self) -> bool {
+        PrecheckPhase::is_final(self.phase)
+    }
+}
+
+/// A task as stored: a post-check (`StoredTask`, the default) or a pre-check
+/// ([`StoredPrecheck`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct StoredTask {
+pub struct StoredTask<S: TaskDocument = TaskStatus> {
     /// Task ID (a UUID).
     pub uid: String,
     /// The project the task belongs to.
@@ -94,17 +153,31 @@ pub struct StoredTask {
     /// The cluster checked.
     pub cluster_id: String,
     /// The spec as requested.
-    pub spec: PostCheckSpec,
-    /// The current status (phase `Running` until the check ends).
-    pub status: TaskStatus,
+    pub spec: S::Spec,
+    /// The current status (not final until the check ends).
+    pub status: S,
     /// When the task was created.
     pub created_at: DateTime<Utc>,
     /// When the task was last written.
     pub updated_at: DateTime<Utc>,
-    /// The replica running the task (while `Running`).
+    /// The replica running the task (while it runs).
     pub owner: String,
-    /// Until when the owner's claim holds; a `Running` task past it is orphaned.
+    /// Until when the owner's claim holds; an unfinished task past it is orphaned.
     pub lease_expires_at: DateTime<Utc>,
+}
+
+/// A pre-check task as stored.
+pub type StoredPrecheck = StoredTask<PrecheckStatus>;
+
+/// A cluster's baseline as stored: the engine's Snapshot (JSON) and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredBaseline {
+    /// The Snapshot, JSON.
+    pub snapshot_json: Vec<u8>,
+    /// When the Snapshot was taken.
+    pub taken_at: DateTime<Utc>,
+    /// The pre-check task that recorded it; `None` for one stored or taken on demand.
+    pub precheck_task: Option<String>,
 }
 
 /// A registered cluster as stored. The credentials are opaque encrypted bytes.
@@ -139,9 +212,9 @@ pub struct StoredAccessKey {
 
 /// A page of tasks, newest first.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TaskPage {
+pub struct TaskPage<S: TaskDocument = TaskStatus> {
     /// The tasks of this page.
-    pub tasks: Vec<StoredTask>,
+    pub tasks: Vec<StoredTask<S>>,
     /// The marker of the next page, absent on the last.
     pub next_marker: Option<String>,
 }
@@ -177,20 +250,55 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
         marker: Option<&str>,
     ) -> Result<TaskPage, StoreError>;
-    /// Extends the lease of the `Running` tasks of `owner` among `uids` (the checks still
-    /// running in that replica) until `until`, and the cluster locks those tasks hold with
-    /// it. A task of `owner` not in `uids` is left to lapse. Returns how many tasks.
+    // --- pre-check tasks (their own table; the same lock, leases and sweeps) ---
+
+    /// Stores a new pre-check task (`Init` or `Running`, owned by the calling replica);
+    /// `Conflict` when its uid exists.
+    async fn create_precheck(&self, task: &StoredPrecheck) -> Result<(), StoreError>;
+    /// Writes a pre-check's status; when the status is final, also releases the cluster
+    /// lock the task held and, given a `baseline`, stores it as the cluster's (replacing
+    /// any; nothing when the cluster is no longer registered), all in one transaction.
+    /// Returns false when no such task exists (then nothing is written).
+    async fn finish_precheck(
+        &self,
+        project_id: &str,
+        uid: &str,
+        status: &PrecheckStatus,
+        baseline: Option<&StoredBaseline>,
+    ) -> Result<bool, StoreError>;
+    /// One pre-check task of a project.
+    async fn get_precheck(
+        &self,
+        project_id: &str,
+        uid: &str,
+    ) -> Result<Option<StoredPrecheck>, StoreError>;
+    /// A project's pre-check tasks of one cluster, as [`Store::list_tasks`] lists
+    /// post-check tasks.
+    async fn list_prechecks(
+        &self,
+        project_id: &str,
+        cluster_id: &str,
+        limit: u32,
+        marker: Option<&str>,
+    ) -> Result<TaskPage<PrecheckStatus>, StoreError>;
+
+    // --- leases, of both kinds of task ---
+
+    /// Extends the lease of the unfinished tasks (of both kinds) of `owner` among `uids`
+    /// (the checks still running in that replica) until `until`, and the cluster locks
+    /// those tasks hold with it. A task of `owner` not in `uids` is left to lapse. Returns
+    /// how many tasks.
     async fn renew_leases(
         &self,
         owner: &str,
         uids: &[String],
         until: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
-    /// Ends `Error`, with `message`, every `Running` task whose lease expired before `now`
-    /// (and frees the cluster locks they held). The stored status keeps its other fields
-    /// and gains `finishedAt`. Returns how many.
+    /// Ends `Error`, with `message`, every unfinished task (of both kinds) whose lease
+    /// expired before `now` (and frees the cluster locks they held). The stored status
+    /// keeps its other fields and gains `finishedAt`. Returns how many.
     async fn expire_orphans(&self, now: DateTime<Utc>, message: &str) -> Result<u64, StoreError>;
-    /// Ends `Error`, with `message`, every `Running` task of `owner` (a replica starting
+    /// Ends `Error`, with `message`, every unfinished task of `owner` (a replica starting
     /// afresh under the same identity, or one shutting down), and frees the cluster locks
     /// they held. Returns how many.
     async fn abandon_owner(&self, owner: &str, message: &str) -> Result<u64, StoreError>;
@@ -246,14 +354,14 @@ pub trait Store: Send + Sync + 'static {
         &self,
         project_id: &str,
         cluster_id: &str,
-        snapshot_json: &[u8],
+        baseline: &StoredBaseline,
     ) -> Result<(), StoreError>;
     /// The baseline of a registered cluster.
     async fn get_baseline(
         &self,
         project_id: &str,
         cluster_id: &str,
-    ) -> Result<Option<Vec<u8>>, StoreError>;
+    ) -> Result<Option<StoredBaseline>, StoreError>;
 
     // --- credentials ---
 

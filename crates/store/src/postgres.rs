@@ -8,18 +8,20 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use postcheck_model::TaskStatus;
+use postcheck_model::{PrecheckStatus, TaskStatus};
 use sqlx::Row;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 
 use crate::codec::{
-    clamp_limit, decode_spec, decode_status, encode_spec, encode_status, finished_at_json,
-    insert_error, query_error,
+    TASK_COLUMNS, TASK_TABLES, clamp_limit, decode_spec, decode_status, encode_spec, encode_status,
+    finished_at_json, insert_error, page_of, query_error,
 };
 use crate::open::redact_url;
-use crate::{Store, StoreError, StoredAccessKey, StoredCluster, StoredTask, TaskPage};
+use crate::{
+    Store, StoreError, StoredAccessKey, StoredBaseline, StoredCluster, StoredPrecheck, StoredTask,
+    TaskDocument, TaskPage,
+};
 
 /// How long a query waits for a free connection of the pool.
 /// Short, so that during an outage the API answers 503 promptly instead of after a long wait.
@@ -56,19 +58,15 @@ impl PgStore {
     }
 }
 
-/// The columns [`task_from_row`] reads, in a `SELECT`.
-const TASK_COLUMNS: &str =
-    "uid, project_id, cluster_id, spec, status, created_at, updated_at, owner, lease_expires_at";
-
 /// A task from a row of [`TASK_COLUMNS`].
-fn task_from_row(row: &PgRow) -> Result<StoredTask, StoreError> {
+fn task_from_row<S: TaskDocument>(row: &PgRow) -> Result<StoredTask<S>, StoreError> {
     let read = |source| StoreError::Query { action: "reading a stored task", source };
     Ok(StoredTask {
         uid: row.try_get("uid").map_err(read)?,
         project_id: row.try_get("project_id").map_err(read)?,
         cluster_id: row.try_get("cluster_id").map_err(read)?,
-        spec: decode_spec(row.try_get("spec").map_err(read)?)?,
-        status: decode_status(row.try_get("status").map_err(read)?)?,
+        spec: decode_spec::<S>(row.try_get("spec").map_err(read)?)?,
+        status: decode_status::<S>(row.try_get("status").map_err(read)?)?,
         created_at: row.try_get("created_at").map_err(read)?,
         updated_at: row.try_get("updated_at").map_err(read)?,
         owner: row.try_get("owner").map_err(read)?,
@@ -89,36 +87,50 @@ fn cluster_from_row(row: &PgRow) -> Result<StoredCluster, StoreError> {
     })
 }
 
-/// Ends `Error` the running tasks matching a condition on `$4` and frees their cluster
-/// locks, in one statement; answers how many tasks it ended. `$1` is the time, `$2` the
-/// message, `$3` `finishedAt`.
+/// Ends `Error` the unfinished tasks (of both kinds) matching a condition on `$4` and
+/// frees their cluster locks, in one statement; answers how many tasks it ended. `$1` is
+/// the time, `$2` the message, `$3` `finishedAt`.
 fn end_running_sql(condition: &str) -> String {
+    let ended = TASK_TABLES.map(|(table, unfinished)| {
+        format!(
+            "UPDATE {table} SET phase = 'Error', updated_at = $1, \
+               status = (status::jsonb || jsonb_build_object('phase', 'Error', 'message', $2::text, 'finishedAt', $3::text))::text \
+             WHERE {unfinished} AND {condition} \
+             RETURNING uid"
+        )
+    });
+    let [post, pre] = ended;
     format!(
-        "WITH ended AS ( \
-           UPDATE tasks SET phase = 'Error', updated_at = $1, \
-             status = (status::jsonb || jsonb_build_object('phase', 'Error', 'message', $2::text, 'finishedAt', $3::text))::text \
-           WHERE phase = 'Running' AND {condition} \
-           RETURNING uid \
-         ), freed AS ( \
-           DELETE FROM cluster_locks WHERE task_uid IN (SELECT uid FROM ended) \
-         ) \
+        "WITH ended_post AS ({post}), ended_pre AS ({pre}), \
+         ended AS (SELECT uid FROM ended_post UNION ALL SELECT uid FROM ended_pre), \
+         freed AS (DELETE FROM cluster_locks WHERE task_uid IN (SELECT uid FROM ended)) \
          SELECT count(*) FROM ended"
     )
 }
 
-#[async_trait]
-impl Store for PgStore {
-    async fn create_task(&self, task: &StoredTask) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO tasks (uid, project_id, cluster_id, spec, status, phase, created_at, updated_at, owner, lease_expires_at) \
+/// Stores a baseline, binding `$1` project, `$2` cluster, `$3` the Snapshot, `$4` the time
+/// stored, `$5` the time taken, `$6` the pre-check task; followed by an optional `WHERE`
+/// and [`ON_BASELINE_CONFLICT`].
+const UPSERT_BASELINE: &str = "INSERT INTO baselines (project_id, cluster_id, snapshot_json, updated_at, taken_at, precheck_task_uid) \
+     SELECT $1, $2, $3, $4, $5, $6";
+/// Replaces the baseline a cluster has.
+const ON_BASELINE_CONFLICT: &str = "ON CONFLICT (project_id, cluster_id) DO UPDATE SET snapshot_json = excluded.snapshot_json, \
+     updated_at = excluded.updated_at, taken_at = excluded.taken_at, precheck_task_uid = excluded.precheck_task_uid";
+
+impl PgStore {
+    /// Stores a new task of either kind.
+    async fn create_in<S: TaskDocument>(&self, task: &StoredTask<S>) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO {} (uid, project_id, cluster_id, spec, status, phase, created_at, updated_at, owner, lease_expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
+            S::TABLE
+        ))
         .bind(&task.uid)
         .bind(&task.project_id)
         .bind(&task.cluster_id)
-        .bind(encode_spec(&task.spec)?)
+        .bind(encode_spec::<S>(&task.spec)?)
         .bind(encode_status(&task.status)?)
-        .bind(task.status.phase.as_str())
+        .bind(task.status.phase_str())
         .bind(task.created_at)
         .bind(task.updated_at)
         .bind(&task.owner)
@@ -129,41 +141,65 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn finish_task(
+    /// Writes a task's status; when final, frees its lock and stores `baseline` (if the
+    /// cluster is still registered), in one transaction.
+    async fn finish_in<S: TaskDocument>(
         &self,
         project_id: &str,
         uid: &str,
-        status: &TaskStatus,
+        status: &S,
+        baseline: Option<&StoredBaseline>,
     ) -> Result<bool, StoreError> {
-        // One statement: write the status and, when it is final, free the task's lock.
-        let found: bool = sqlx::query_scalar(
-            "WITH written AS ( \
-               UPDATE tasks SET status = $3, phase = $4, updated_at = $5 WHERE project_id = $1 AND uid = $2 \
-               RETURNING uid \
-             ), freed AS ( \
-               DELETE FROM cluster_locks WHERE $6 AND project_id = $1 AND task_uid IN (SELECT uid FROM written) \
-             ) \
-             SELECT EXISTS (SELECT 1 FROM written)",
-        )
+        const ACTION: &str = "writing a task's status";
+        let mut tx = self.pool.begin().await.map_err(query_error(ACTION))?;
+        let written: Option<String> = sqlx::query_scalar(&format!(
+            "UPDATE {} SET status = $3, phase = $4, updated_at = $5 WHERE project_id = $1 AND uid = $2 RETURNING cluster_id",
+            S::TABLE
+        ))
         .bind(project_id)
         .bind(uid)
         .bind(encode_status(status)?)
-        .bind(status.phase.as_str())
+        .bind(status.phase_str())
         .bind(Utc::now())
-        .bind(status.phase.is_final())
-        .fetch_one(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
-        .map_err(query_error("writing a task's status"))?;
-        Ok(found)
+        .map_err(query_error(ACTION))?;
+        let Some(cluster_id) = written else {
+            return Ok(false);
+        };
+        if status.is_final() {
+            sqlx::query("DELETE FROM cluster_locks WHERE project_id = $1 AND task_uid = $2")
+                .bind(project_id)
+                .bind(uid)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_error(ACTION))?;
+            if let Some(baseline) = baseline {
+                sqlx::query(&format!("{UPSERT_BASELINE} WHERE EXISTS (SELECT 1 FROM clusters WHERE project_id = $1 AND cluster_id = $2) {ON_BASELINE_CONFLICT}"))
+                    .bind(project_id)
+                    .bind(&cluster_id)
+                    .bind(&baseline.snapshot_json)
+                    .bind(Utc::now())
+                    .bind(baseline.taken_at)
+                    .bind(baseline.precheck_task.as_deref())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(query_error(ACTION))?;
+            }
+        }
+        tx.commit().await.map_err(query_error(ACTION))?;
+        Ok(true)
     }
 
-    async fn get_task(
+    /// One task of either kind.
+    async fn get_in<S: TaskDocument>(
         &self,
         project_id: &str,
         uid: &str,
-    ) -> Result<Option<StoredTask>, StoreError> {
+    ) -> Result<Option<StoredTask<S>>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {TASK_COLUMNS} FROM tasks WHERE project_id = $1 AND uid = $2"
+            "SELECT {TASK_COLUMNS} FROM {} WHERE project_id = $1 AND uid = $2",
+            S::TABLE
         ))
         .bind(project_id)
         .bind(uid)
@@ -173,20 +209,22 @@ impl Store for PgStore {
         row.as_ref().map(task_from_row).transpose()
     }
 
-    async fn list_tasks(
+    /// A page of tasks of either kind.
+    async fn list_in<S: TaskDocument>(
         &self,
         project_id: &str,
         cluster_id: &str,
         limit: u32,
         marker: Option<&str>,
-    ) -> Result<TaskPage, StoreError> {
+    ) -> Result<TaskPage<S>, StoreError> {
         let limit = clamp_limit(limit);
+        let table = S::TABLE;
         // Keyset pagination: strictly older than the marker task, by (created_at, uid).
         // An unknown marker matches no row, so it yields an empty page.
         let rows = sqlx::query(&format!(
-            "SELECT {TASK_COLUMNS} FROM tasks t \
+            "SELECT {TASK_COLUMNS} FROM {table} t \
              WHERE t.project_id = $1 AND t.cluster_id = $2 AND ($3::text IS NULL OR (t.created_at, t.uid) < \
-               (SELECT m.created_at, m.uid FROM tasks m WHERE m.project_id = $1 AND m.cluster_id = $2 AND m.uid = $3)) \
+               (SELECT m.created_at, m.uid FROM {table} m WHERE m.project_id = $1 AND m.cluster_id = $2 AND m.uid = $3)) \
              ORDER BY t.created_at DESC, t.uid DESC LIMIT $4"
         ))
         .bind(project_id)
@@ -196,13 +234,13 @@ impl Store for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(query_error("listing tasks"))?;
-        let mut tasks = rows.iter().map(task_from_row).collect::<Result<Vec<_>, _>>()?;
-        let more = tasks.len() > limit as usize;
-        tasks.truncate(limit as usize);
-        let next_marker = if more { tasks.last().map(|t| t.uid.clone()) } else { None };
-        Ok(TaskPage { tasks, next_marker })
+        let tasks = rows.iter().map(task_from_row).collect::<Result<Vec<_>, _>>()?;
+        Ok(page_of(tasks, limit))
     }
+}
 
+// The task methods come from `task_methods`, the same for every backend.
+impl_store! { PgStore {
     async fn renew_leases(
         &self,
         owner: &str,
@@ -210,14 +248,19 @@ impl Store for PgStore {
         until: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
         // The locks the owner's running tasks hold last as long as their leases.
-        let renewed: i64 = sqlx::query_scalar(
-            "WITH renewed AS ( \
-               UPDATE tasks SET lease_expires_at = $2 WHERE owner = $1 AND phase = 'Running' AND uid = ANY($3) RETURNING uid \
-             ), locks AS ( \
+        let [post, pre] = TASK_TABLES.map(|(table, unfinished)| {
+            format!(
+                "UPDATE {table} SET lease_expires_at = $2 WHERE owner = $1 AND {unfinished} AND uid = ANY($3) RETURNING uid"
+            )
+        });
+        let renewed: i64 = sqlx::query_scalar(&format!(
+            "WITH renewed_post AS ({post}), renewed_pre AS ({pre}), \
+             renewed AS (SELECT uid FROM renewed_post UNION ALL SELECT uid FROM renewed_pre), \
+             locks AS ( \
                UPDATE cluster_locks SET expires_at = GREATEST(expires_at, $2) WHERE task_uid IN (SELECT uid FROM renewed) \
              ) \
-             SELECT count(*) FROM renewed",
-        )
+             SELECT count(*) FROM renewed"
+        ))
         .bind(owner)
         .bind(until)
         .bind(uids)
@@ -379,19 +422,19 @@ impl Store for PgStore {
         &self,
         project_id: &str,
         cluster_id: &str,
-        snapshot_json: &[u8],
+        baseline: &StoredBaseline,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO baselines (project_id, cluster_id, snapshot_json, updated_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (project_id, cluster_id) DO UPDATE SET snapshot_json = excluded.snapshot_json, updated_at = excluded.updated_at",
-        )
-        .bind(project_id)
-        .bind(cluster_id)
-        .bind(snapshot_json)
-        .bind(Utc::now())
-        .execute(&self.pool)
-        .await
-        .map_err(query_error("storing a baseline (the cluster must be registered)"))?;
+        // Without a condition, a cluster that is not registered fails the foreign key.
+        sqlx::query(&format!("{UPSERT_BASELINE} {ON_BASELINE_CONFLICT}"))
+            .bind(project_id)
+            .bind(cluster_id)
+            .bind(&baseline.snapshot_json)
+            .bind(Utc::now())
+            .bind(baseline.taken_at)
+            .bind(baseline.precheck_task.as_deref())
+            .execute(&self.pool)
+            .await
+            .map_err(query_error("storing a baseline (the cluster must be registered)"))?;
         Ok(())
     }
 
@@ -399,15 +442,25 @@ impl Store for PgStore {
         &self,
         project_id: &str,
         cluster_id: &str,
-    ) -> Result<Option<Vec<u8>>, StoreError> {
-        sqlx::query_scalar(
-            "SELECT snapshot_json FROM baselines WHERE project_id = $1 AND cluster_id = $2",
+    ) -> Result<Option<StoredBaseline>, StoreError> {
+        let row = sqlx::query(
+            "SELECT snapshot_json, coalesce(taken_at, updated_at) AS taken_at, precheck_task_uid \
+             FROM baselines WHERE project_id = $1 AND cluster_id = $2",
         )
         .bind(project_id)
         .bind(cluster_id)
         .fetch_optional(&self.pool)
         .await
-        .map_err(query_error("reading a baseline"))
+        .map_err(query_error("reading a baseline"))?;
+        let read = |source| StoreError::Query { action: "reading a baseline", source };
+        row.map(|row| {
+            Ok(StoredBaseline {
+                snapshot_json: row.try_get("snapshot_json").map_err(read)?,
+                taken_at: row.try_get("taken_at").map_err(read)?,
+                precheck_task: row.try_get("precheck_task_uid").map_err(read)?,
+            })
+        })
+        .transpose()
     }
 
     async fn create_token(
@@ -466,4 +519,5 @@ impl Store for PgStore {
         })
         .transpose()
     }
+}
 }

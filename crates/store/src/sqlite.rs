@@ -10,9 +10,8 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use postcheck_model::TaskStatus;
+use postcheck_model::{PrecheckStatus, TaskStatus};
 use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -20,11 +19,14 @@ use sqlx::sqlite::{
 };
 
 use crate::codec::{
-    clamp_limit, decode_spec, decode_status, encode_spec, encode_status, finished_at_json,
-    insert_error, query_error,
+    TASK_COLUMNS, TASK_TABLES, clamp_limit, decode_spec, decode_status, encode_spec, encode_status,
+    finished_at_json, insert_error, page_of, query_error,
 };
 use crate::open::redact_url;
-use crate::{Store, StoreError, StoredAccessKey, StoredCluster, StoredTask, TaskPage};
+use crate::{
+    Store, StoreError, StoredAccessKey, StoredBaseline, StoredCluster, StoredPrecheck, StoredTask,
+    TaskDocument, TaskPage,
+};
 
 /// How long a writer waits for another one before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -121,19 +123,15 @@ fn from_micros(us: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(us).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
-/// The columns [`task_from_row`] reads, in a `SELECT`.
-const TASK_COLUMNS: &str =
-    "uid, project_id, cluster_id, spec, status, created_at, updated_at, owner, lease_expires_at";
-
 /// A task from a row of [`TASK_COLUMNS`].
-fn task_from_row(row: &SqliteRow) -> Result<StoredTask, StoreError> {
+fn task_from_row<S: TaskDocument>(row: &SqliteRow) -> Result<StoredTask<S>, StoreError> {
     let read = |source| StoreError::Query { action: "reading a stored task", source };
     Ok(StoredTask {
         uid: row.try_get("uid").map_err(read)?,
         project_id: row.try_get("project_id").map_err(read)?,
         cluster_id: row.try_get("cluster_id").map_err(read)?,
-        spec: decode_spec(row.try_get("spec").map_err(read)?)?,
-        status: decode_status(row.try_get("status").map_err(read)?)?,
+        spec: decode_spec::<S>(row.try_get("spec").map_err(read)?)?,
+        status: decode_status::<S>(row.try_get("status").map_err(read)?)?,
         created_at: from_micros(row.try_get("created_at").map_err(read)?),
         updated_at: from_micros(row.try_get("updated_at").map_err(read)?),
         owner: row.try_get("owner").map_err(read)?,
@@ -184,8 +182,8 @@ impl Ending<'_> {
 }
 
 impl SqliteStore {
-    /// Ends `Error`, with `message`, the running tasks `which` selects, and frees the
-    /// cluster locks they held, in one transaction.
+    /// Ends `Error`, with `message`, the unfinished tasks (of both kinds) `which` selects,
+    /// and frees the cluster locks they held, in one transaction.
     async fn end_running(
         &self,
         action: &'static str,
@@ -195,41 +193,47 @@ impl SqliteStore {
         let now = Utc::now();
         let condition = which.condition();
         let mut tx = self.pool.begin().await.map_err(query_error(action))?;
-        let free_locks = format!(
-            "DELETE FROM cluster_locks WHERE task_uid IN (SELECT uid FROM tasks WHERE phase = 'Running' AND {condition})"
-        );
-        which
-            .bind(sqlx::query(&free_locks))
-            .execute(&mut *tx)
-            .await
-            .map_err(query_error(action))?;
-        let end_tasks = format!(
-            "UPDATE tasks SET phase = 'Error', updated_at = ?, \
-             status = json_set(status, '$.phase', 'Error', '$.message', ?, '$.finishedAt', ?) \
-             WHERE phase = 'Running' AND {condition}"
-        );
-        let query =
-            sqlx::query(&end_tasks).bind(micros(now)).bind(message).bind(finished_at_json(now));
-        let ended =
-            which.bind(query).execute(&mut *tx).await.map_err(query_error(action))?.rows_affected();
+        let mut ended = 0;
+        for (table, unfinished) in TASK_TABLES {
+            let free_locks = format!(
+                "DELETE FROM cluster_locks WHERE task_uid IN (SELECT uid FROM {table} WHERE {unfinished} AND {condition})"
+            );
+            which
+                .bind(sqlx::query(&free_locks))
+                .execute(&mut *tx)
+                .await
+                .map_err(query_error(action))?;
+            let end_tasks = format!(
+                "UPDATE {table} SET phase = 'Error', updated_at = ?, \
+                 status = json_set(status, '$.phase', 'Error', '$.message', ?, '$.finishedAt', ?) \
+                 WHERE {unfinished} AND {condition}"
+            );
+            let query =
+                sqlx::query(&end_tasks).bind(micros(now)).bind(message).bind(finished_at_json(now));
+            ended += which
+                .bind(query)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_error(action))?
+                .rows_affected();
+        }
         tx.commit().await.map_err(query_error(action))?;
         Ok(ended)
     }
-}
 
-#[async_trait]
-impl Store for SqliteStore {
-    async fn create_task(&self, task: &StoredTask) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO tasks (uid, project_id, cluster_id, spec, status, phase, created_at, updated_at, owner, lease_expires_at) \
+    /// Stores a new task of either kind.
+    async fn create_in<S: TaskDocument>(&self, task: &StoredTask<S>) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO {} (uid, project_id, cluster_id, spec, status, phase, created_at, updated_at, owner, lease_expires_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
+            S::TABLE
+        ))
         .bind(&task.uid)
         .bind(&task.project_id)
         .bind(&task.cluster_id)
-        .bind(encode_spec(&task.spec)?)
+        .bind(encode_spec::<S>(&task.spec)?)
         .bind(encode_status(&task.status)?)
-        .bind(task.status.phase.as_str())
+        .bind(task.status.phase_str())
         .bind(micros(task.created_at))
         .bind(micros(task.updated_at))
         .bind(&task.owner)
@@ -240,44 +244,65 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn finish_task(
+    /// Writes a task's status; when final, frees its lock and stores `baseline` (if the
+    /// cluster is still registered), in one transaction.
+    async fn finish_in<S: TaskDocument>(
         &self,
         project_id: &str,
         uid: &str,
-        status: &TaskStatus,
+        status: &S,
+        baseline: Option<&StoredBaseline>,
     ) -> Result<bool, StoreError> {
         const ACTION: &str = "writing a task's status";
         let mut tx = self.pool.begin().await.map_err(query_error(ACTION))?;
-        let found = sqlx::query("UPDATE tasks SET status = ?, phase = ?, updated_at = ? WHERE project_id = ? AND uid = ?")
-            .bind(encode_status(status)?)
-            .bind(status.phase.as_str())
-            .bind(micros(Utc::now()))
-            .bind(project_id)
-            .bind(uid)
-            .execute(&mut *tx)
-            .await
-            .map_err(query_error(ACTION))?
-            .rows_affected()
-            > 0;
-        if found && status.phase.is_final() {
+        let written = sqlx::query_scalar::<_, String>(&format!(
+            "UPDATE {} SET status = ?, phase = ?, updated_at = ? WHERE project_id = ? AND uid = ? RETURNING cluster_id",
+            S::TABLE
+        ))
+        .bind(encode_status(status)?)
+        .bind(status.phase_str())
+        .bind(micros(Utc::now()))
+        .bind(project_id)
+        .bind(uid)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(query_error(ACTION))?;
+        let Some(cluster_id) = written else {
+            return Ok(false);
+        };
+        if status.is_final() {
             sqlx::query("DELETE FROM cluster_locks WHERE project_id = ? AND task_uid = ?")
                 .bind(project_id)
                 .bind(uid)
                 .execute(&mut *tx)
                 .await
                 .map_err(query_error(ACTION))?;
+            if let Some(baseline) = baseline {
+                sqlx::query(&format!("{UPSERT_BASELINE} WHERE EXISTS (SELECT 1 FROM clusters WHERE project_id = ?1 AND cluster_id = ?2) {ON_BASELINE_CONFLICT}"))
+                    .bind(project_id)
+                    .bind(&cluster_id)
+                    .bind(&baseline.snapshot_json)
+                    .bind(micros(Utc::now()))
+                    .bind(micros(baseline.taken_at))
+                    .bind(baseline.precheck_task.as_deref())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(query_error(ACTION))?;
+            }
         }
         tx.commit().await.map_err(query_error(ACTION))?;
-        Ok(found)
+        Ok(true)
     }
 
-    async fn get_task(
+    /// One task of either kind.
+    async fn get_in<S: TaskDocument>(
         &self,
         project_id: &str,
         uid: &str,
-    ) -> Result<Option<StoredTask>, StoreError> {
+    ) -> Result<Option<StoredTask<S>>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {TASK_COLUMNS} FROM tasks WHERE project_id = ? AND uid = ?"
+            "SELECT {TASK_COLUMNS} FROM {} WHERE project_id = ? AND uid = ?",
+            S::TABLE
         ))
         .bind(project_id)
         .bind(uid)
@@ -287,20 +312,22 @@ impl Store for SqliteStore {
         row.as_ref().map(task_from_row).transpose()
     }
 
-    async fn list_tasks(
+    /// A page of tasks of either kind.
+    async fn list_in<S: TaskDocument>(
         &self,
         project_id: &str,
         cluster_id: &str,
         limit: u32,
         marker: Option<&str>,
-    ) -> Result<TaskPage, StoreError> {
+    ) -> Result<TaskPage<S>, StoreError> {
         let limit = clamp_limit(limit);
+        let table = S::TABLE;
         // Keyset pagination: strictly older than the marker task, by (created_at, uid).
         // An unknown marker matches no row, so it yields an empty page.
         let rows = sqlx::query(&format!(
-            "SELECT {TASK_COLUMNS} FROM tasks t \
+            "SELECT {TASK_COLUMNS} FROM {table} t \
              WHERE t.project_id = ?1 AND t.cluster_id = ?2 AND (?3 IS NULL OR (t.created_at, t.uid) < \
-               (SELECT m.created_at, m.uid FROM tasks m WHERE m.project_id = ?1 AND m.cluster_id = ?2 AND m.uid = ?3)) \
+               (SELECT m.created_at, m.uid FROM {table} m WHERE m.project_id = ?1 AND m.cluster_id = ?2 AND m.uid = ?3)) \
              ORDER BY t.created_at DESC, t.uid DESC LIMIT ?4"
         ))
         .bind(project_id)
@@ -310,13 +337,22 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(query_error("listing tasks"))?;
-        let mut tasks = rows.iter().map(task_from_row).collect::<Result<Vec<_>, _>>()?;
-        let more = tasks.len() > limit as usize;
-        tasks.truncate(limit as usize);
-        let next_marker = if more { tasks.last().map(|t| t.uid.clone()) } else { None };
-        Ok(TaskPage { tasks, next_marker })
+        let tasks = rows.iter().map(task_from_row).collect::<Result<Vec<_>, _>>()?;
+        Ok(page_of(tasks, limit))
     }
+}
 
+/// Stores a baseline, binding `?1` project, `?2` cluster, `?3` the Snapshot, `?4` the time
+/// stored, `?5` the time taken, `?6` the pre-check task; followed by an optional `WHERE`
+/// and [`ON_BASELINE_CONFLICT`].
+const UPSERT_BASELINE: &str = "INSERT INTO baselines (project_id, cluster_id, snapshot_json, updated_at, taken_at, precheck_task_uid) \
+     SELECT ?1, ?2, ?3, ?4, ?5, ?6";
+/// Replaces the baseline a cluster has.
+const ON_BASELINE_CONFLICT: &str = "ON CONFLICT (project_id, cluster_id) DO UPDATE SET snapshot_json = excluded.snapshot_json, \
+     updated_at = excluded.updated_at, taken_at = excluded.taken_at, precheck_task_uid = excluded.precheck_task_uid";
+
+// The task methods come from `task_methods`, the same for every backend.
+impl_store! { SqliteStore {
     async fn renew_leases(
         &self,
         owner: &str,
@@ -327,28 +363,31 @@ impl Store for SqliteStore {
         let uids = serde_json::to_string(uids)
             .map_err(|source| StoreError::Decode { what: "encoding task IDs", source })?;
         let mut tx = self.pool.begin().await.map_err(query_error(ACTION))?;
-        let renewed = sqlx::query(
-            "UPDATE tasks SET lease_expires_at = ?1 WHERE owner = ?2 AND phase = 'Running' \
-             AND uid IN (SELECT value FROM json_each(?3))",
-        )
-        .bind(micros(until))
-        .bind(owner)
-        .bind(&uids)
-        .execute(&mut *tx)
-        .await
-        .map_err(query_error(ACTION))?
-        .rows_affected();
-        sqlx::query(
-            "UPDATE cluster_locks SET expires_at = max(expires_at, ?1) \
-             WHERE task_uid IN (SELECT uid FROM tasks WHERE owner = ?2 AND phase = 'Running' \
-             AND uid IN (SELECT value FROM json_each(?3)))",
-        )
-        .bind(micros(until))
-        .bind(owner)
-        .bind(&uids)
-        .execute(&mut *tx)
-        .await
-        .map_err(query_error(ACTION))?;
+        let mut renewed = 0;
+        for (table, unfinished) in TASK_TABLES {
+            let mine = format!(
+                "SELECT uid FROM {table} WHERE owner = ?2 AND {unfinished} AND uid IN (SELECT value FROM json_each(?3))"
+            );
+            renewed += sqlx::query(&format!(
+                "UPDATE {table} SET lease_expires_at = ?1 WHERE uid IN ({mine})"
+            ))
+            .bind(micros(until))
+            .bind(owner)
+            .bind(&uids)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error(ACTION))?
+            .rows_affected();
+            sqlx::query(&format!(
+                "UPDATE cluster_locks SET expires_at = max(expires_at, ?1) WHERE task_uid IN ({mine})"
+            ))
+            .bind(micros(until))
+            .bind(owner)
+            .bind(&uids)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error(ACTION))?;
+        }
         tx.commit().await.map_err(query_error(ACTION))?;
         Ok(renewed)
     }
@@ -476,19 +515,19 @@ impl Store for SqliteStore {
         &self,
         project_id: &str,
         cluster_id: &str,
-        snapshot_json: &[u8],
+        baseline: &StoredBaseline,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO baselines (project_id, cluster_id, snapshot_json, updated_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (project_id, cluster_id) DO UPDATE SET snapshot_json = excluded.snapshot_json, updated_at = excluded.updated_at",
-        )
-        .bind(project_id)
-        .bind(cluster_id)
-        .bind(snapshot_json)
-        .bind(micros(Utc::now()))
-        .execute(&self.pool)
-        .await
-        .map_err(query_error("storing a baseline (the cluster must be registered)"))?;
+        // Without a WHERE, a cluster that is not registered fails the foreign key.
+        sqlx::query(&format!("{UPSERT_BASELINE} WHERE true {ON_BASELINE_CONFLICT}"))
+            .bind(project_id)
+            .bind(cluster_id)
+            .bind(&baseline.snapshot_json)
+            .bind(micros(Utc::now()))
+            .bind(micros(baseline.taken_at))
+            .bind(baseline.precheck_task.as_deref())
+            .execute(&self.pool)
+            .await
+            .map_err(query_error("storing a baseline (the cluster must be registered)"))?;
         Ok(())
     }
 
@@ -496,15 +535,25 @@ impl Store for SqliteStore {
         &self,
         project_id: &str,
         cluster_id: &str,
-    ) -> Result<Option<Vec<u8>>, StoreError> {
-        sqlx::query_scalar(
-            "SELECT snapshot_json FROM baselines WHERE project_id = ? AND cluster_id = ?",
+    ) -> Result<Option<StoredBaseline>, StoreError> {
+        let row = sqlx::query(
+            "SELECT snapshot_json, coalesce(taken_at, updated_at) AS taken_at, precheck_task_uid \
+             FROM baselines WHERE project_id = ? AND cluster_id = ?",
         )
         .bind(project_id)
         .bind(cluster_id)
         .fetch_optional(&self.pool)
         .await
-        .map_err(query_error("reading a baseline"))
+        .map_err(query_error("reading a baseline"))?;
+        let read = |source| StoreError::Query { action: "reading a baseline", source };
+        row.map(|row| {
+            Ok(StoredBaseline {
+                snapshot_json: row.try_get("snapshot_json").map_err(read)?,
+                taken_at: from_micros(row.try_get("taken_at").map_err(read)?),
+                precheck_task: row.try_get("precheck_task_uid").map_err(read)?,
+            })
+        })
+        .transpose()
     }
 
     async fn create_token(
@@ -563,4 +612,5 @@ impl Store for SqliteStore {
         })
         .transpose()
     }
+}
 }

@@ -4,7 +4,8 @@
 //!
 //! `POST` takes one now from the registered cluster, holding the cluster's lock as a check
 //! does (a second one at the same time gets 429); `PUT` stores one made elsewhere
-//! (`postcheck baseline -o FILE`); `GET` returns the stored one.
+//! (`postcheck baseline -o FILE`); `GET` returns the stored one. A pre-check records one
+//! too (`routes::precheck`); there is one baseline per cluster, the latest of these.
 
 use std::net::SocketAddr;
 
@@ -15,6 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use postcheck_engine::Snapshot;
+use postcheck_model::BaselineSource;
+use postcheck_store::StoredBaseline;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -40,6 +43,8 @@ pub struct BaselineView {
     pub taken_at: DateTime<Utc>,
     /// The size of the stored Snapshot, in bytes.
     pub size_bytes: usize,
+    /// Where it came from: `Stored` (by hand) here; `PreCheck` for a pre-check's.
+    pub source: BaselineSource,
 }
 
 fn view(path: &ClusterPath, snapshot: &Snapshot, size: usize) -> BaselineView {
@@ -49,6 +54,7 @@ fn view(path: &ClusterPath, snapshot: &Snapshot, size: usize) -> BaselineView {
         cluster_id: path.cluster.to_string(),
         taken_at: snapshot.taken_at,
         size_bytes: size,
+        source: BaselineSource::Stored,
     }
 }
 
@@ -163,17 +169,24 @@ pub async fn put(
     tag = "clusters",
     params(("project_id" = String, Path, description = "Project ID"), ("cluster_id" = String, Path, description = "Cluster ID")),
     responses(
-        (status = 200, description = "The Snapshot JSON", content_type = "application/json"),
+        (status = 200, description = "The Snapshot JSON; X-Baseline-Source says Stored or PreCheck, X-Baseline-Precheck-Task names the pre-check", content_type = "application/json"),
         (status = 404, description = "No baseline, or not registered", body = ErrorBody),
     ),
     security(("token" = []), ("aksk" = []))
 )]
 pub async fn get(State(state): State<AppState>, path: ClusterPath) -> Result<Response, ApiError> {
-    let bytes =
+    let baseline =
         state.store.get_baseline(path.project.as_str(), path.cluster.as_str()).await?.ok_or_else(
             || ApiError::NotFound(format!("Cluster {} has no baseline.", path.cluster)),
         )?;
-    Ok(([(http::header::CONTENT_TYPE, "application/json")], bytes).into_response())
+    let source = if baseline.precheck_task.is_some() { "PreCheck" } else { "Stored" };
+    let mut response = ([(http::header::CONTENT_TYPE, "application/json")], baseline.snapshot_json)
+        .into_response();
+    response.headers_mut().insert("x-baseline-source", http::HeaderValue::from_static(source));
+    if let Some(v) = baseline.precheck_task.and_then(|t| http::HeaderValue::from_str(&t).ok()) {
+        response.headers_mut().insert("x-baseline-precheck-task", v);
+    }
+    Ok(response)
 }
 
 async fn store(
@@ -183,7 +196,10 @@ async fn store(
 ) -> Result<BaselineView, ApiError> {
     let bytes =
         serde_json::to_vec(snapshot).map_err(|e| ApiError::internal("encoding a baseline", e))?;
-    state.store.put_baseline(path.project.as_str(), path.cluster.as_str(), &bytes).await?;
-    tracing::info!(cluster = %path.cluster, bytes = bytes.len(), "baseline stored");
-    Ok(view(path, snapshot, bytes.len()))
+    let size = bytes.len();
+    let baseline =
+        StoredBaseline { snapshot_json: bytes, taken_at: snapshot.taken_at, precheck_task: None };
+    state.store.put_baseline(path.project.as_str(), path.cluster.as_str(), &baseline).await?;
+    tracing::info!(cluster = %path.cluster, bytes = size, "baseline stored");
+    Ok(view(path, snapshot, size))
 }

@@ -17,7 +17,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::header::CONTENT_TYPE;
 
-use crate::auth::{self, credential_key, project_in_path};
+use crate::auth::{self, credential_key};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::throttle::retry_after_secs;
@@ -145,7 +145,7 @@ async fn guard(state: &AppState, request: Request) -> Result<Request, ApiError> 
         }
         Err(e) => return Err(e),
     };
-    if let Some(path_project) = project_in_path(parts.uri.path())
+    if let Some(path_project) = super::project_of_path(parts.uri.path())
         && path_project != caller.project.as_str()
     {
         tracing::info!(caller_project = %caller.project, "refused: a credential of another project");

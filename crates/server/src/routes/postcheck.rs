@@ -2,26 +2,29 @@
 //!
 //! Synchronous by default, as CCE is: the answer is the finished task (200). With
 //! `Prefer: respond-async` the answer is the `Running` task at once (202, with `Location`
-//! naming where to read it), and the check goes on in the service.
+//! naming where to read it), and the check goes on in the service. The same handler
+//! serves CCE Autopilot's path (`/autopilot/v3/...`).
 
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{ConnectInfo, OriginalUri, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use postcheck_model::{PostCheckRequest, PostCheckTask};
+use postcheck_store::{StoredTask, TaskDocument};
+use serde::Serialize;
 
 use super::ClusterPath;
 use super::middleware::throttle_checks;
 use crate::error::{ApiError, ErrorBody};
-use crate::runner::task_document;
+use crate::runner::{StartedCheck, task_document};
 use crate::state::AppState;
 use crate::validation::{parse_postcheck, require_json};
 
 /// Whether the client asked for an asynchronous answer (RFC 7240 `Prefer: respond-async`).
-fn wants_async(headers: &HeaderMap) -> bool {
+pub(super) fn wants_async(headers: &HeaderMap) -> bool {
     headers
         .get_all("prefer")
         .iter()
@@ -56,26 +59,43 @@ fn wants_async(headers: &HeaderMap) -> bool {
 pub async fn create(
     State(state): State<AppState>,
     path: ClusterPath,
+    OriginalUri(uri): OriginalUri,
     source: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     require_json(&headers)?;
     let request = parse_postcheck(&body, &path.cluster)?;
-    let cluster = state
+    let cluster = registered_cluster(&state, &path).await?;
+    throttle_checks(&state, path.project.as_str(), source.as_deref())?;
+    let started = state.runner.start(&path.project, cluster, request.spec, request.check).await?;
+    answer(&headers, &uri, started, task_document).await
+}
+
+/// The registered cluster of the path, or 404.
+pub(super) async fn registered_cluster(
+    state: &AppState,
+    path: &ClusterPath,
+) -> Result<postcheck_store::StoredCluster, ApiError> {
+    state
         .store
         .get_cluster(path.project.as_str(), path.cluster.as_str())
         .await?
-        .ok_or_else(|| ApiError::cluster_not_registered(&path.cluster))?;
-    throttle_checks(&state, path.project.as_str(), source.as_deref())?;
-    let started = state.runner.start(&path.project, cluster, request.spec, request.check).await?;
-    if wants_async(&headers) {
-        let location = format!(
-            "/api/v3/projects/{}/clusters/{}/operation/postcheck/tasks/{}",
-            path.project, path.cluster, started.task.uid
-        );
-        let mut response =
-            (StatusCode::ACCEPTED, Json(task_document(&started.task))).into_response();
+        .ok_or_else(|| ApiError::cluster_not_registered(&path.cluster))
+}
+
+/// The answer to a started check: with `Prefer: respond-async`, 202 with the task as
+/// first stored and `Location` naming it (under the path the request came by, so an
+/// Autopilot client is sent to Autopilot's path); else 200 with the finished task.
+pub(super) async fn answer<S: TaskDocument, D: Serialize>(
+    headers: &HeaderMap,
+    uri: &Uri,
+    started: StartedCheck<S>,
+    document: fn(&StoredTask<S>) -> D,
+) -> Result<Response, ApiError> {
+    if wants_async(headers) {
+        let location = format!("{}/tasks/{}", uri.path().trim_end_matches('/'), started.task.uid);
+        let mut response = (StatusCode::ACCEPTED, Json(document(&started.task))).into_response();
         response
             .headers_mut()
             .insert("preference-applied", HeaderValue::from_static("respond-async"));
@@ -85,7 +105,7 @@ pub async fn create(
         return Ok(response);
     }
     let finished = started.outcome.await.map_err(|e| ApiError::internal("running the check", e))?;
-    Ok((StatusCode::OK, Json(task_document(&finished))).into_response())
+    Ok((StatusCode::OK, Json(document(&finished))).into_response())
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! `GET .../operation/postcheck/tasks/{task_id}` and `GET .../operation/postcheck/tasks`:
 //! one task, or a cluster's tasks newest first, `limit` at a time after `marker`, in CCE's
 //! list shape. One task is the HTML report instead when the client prefers `text/html`
-//! (a browser); JSON stays the default.
+//! (a browser); JSON stays the default. The paging rules are shared with the pre-check's
+//! list ([`page_request`]).
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -62,12 +63,7 @@ pub async fn get(
         .get_task(path.project.as_str(), path.task.as_str())
         .await?
         .filter(|t| t.cluster_id == path.cluster.as_str())
-        .ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "Task {} of cluster {} does not exist.",
-                path.task, path.cluster
-            ))
-        })?;
+        .ok_or_else(|| no_such_task(&path))?;
     let document = task_document(&task);
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
     let vary = [(header::VARY, "Accept")];
@@ -78,6 +74,34 @@ pub async fn get(
         .map_err(|e| ApiError::internal("rendering the HTML report", e))?;
     let policy = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
     Ok((vary, [(header::CONTENT_SECURITY_POLICY, policy)], Html(page)).into_response())
+}
+
+/// 404 for a task that is not this cluster's in this project (or not of this kind).
+pub(super) fn no_such_task(path: &TaskPath) -> ApiError {
+    ApiError::NotFound(format!("Task {} of cluster {} does not exist.", path.task, path.cluster))
+}
+
+/// The page size and marker of a list query, or CCE's 400.
+pub(super) fn page_request(
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<(u32, Option<String>), ApiError> {
+    let Query(query) =
+        query.map_err(|e| ApiError::InvalidRequest(format!("The query is not valid: {e}.")))?;
+    let limit = match query.limit.as_deref() {
+        None => DEFAULT_LIMIT,
+        Some(text) => {
+            text.parse::<u32>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
+                ApiError::InvalidRequest(format!("limit must be a number from 1 to {MAX_LIMIT}."))
+            })?
+        }
+    };
+    let marker = query.marker.filter(|m| !m.is_empty());
+    if marker.as_ref().is_some_and(|m| m.chars().count() > MAX_MARKER_CHARS) {
+        return Err(ApiError::InvalidRequest(format!(
+            "marker is longer than {MAX_MARKER_CHARS} characters."
+        )));
+    }
+    Ok((limit, marker))
 }
 
 /// List a cluster's post-check tasks, newest first.
@@ -101,22 +125,7 @@ pub async fn list(
     path: ClusterPath,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<TaskList>, ApiError> {
-    let Query(query) =
-        query.map_err(|e| ApiError::InvalidRequest(format!("The query is not valid: {e}.")))?;
-    let limit = match query.limit.as_deref() {
-        None => DEFAULT_LIMIT,
-        Some(text) => {
-            text.parse::<u32>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
-                ApiError::InvalidRequest(format!("limit must be a number from 1 to {MAX_LIMIT}."))
-            })?
-        }
-    };
-    let marker = query.marker.filter(|m| !m.is_empty());
-    if marker.as_ref().is_some_and(|m| m.chars().count() > MAX_MARKER_CHARS) {
-        return Err(ApiError::InvalidRequest(format!(
-            "marker is longer than {MAX_MARKER_CHARS} characters."
-        )));
-    }
+    let (limit, marker) = page_request(query)?;
     let page = state
         .store
         .list_tasks(path.project.as_str(), path.cluster.as_str(), limit, marker.as_deref())

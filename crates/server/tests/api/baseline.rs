@@ -69,7 +69,12 @@ async fn taking_a_baseline_of_an_unreachable_cluster_is_503() {
 async fn an_unreadable_stored_baseline_fails_the_check_instead_of_being_ignored() {
     let app = spawn_app().await;
     app.register_endpoint(CLUSTER, &refused_endpoint().await).await;
-    app.store.put_baseline(PROJECT, CLUSTER, b"{ damaged").await.unwrap();
+    let damaged = postcheck_store::StoredBaseline {
+        snapshot_json: b"{ damaged".to_vec(),
+        taken_at: chrono::Utc::now(),
+        precheck_task: None,
+    };
+    app.store.put_baseline(PROJECT, CLUSTER, &damaged).await.unwrap();
     let task: Value = app
         .post_json(&TestApp::postcheck_path(PROJECT, CLUSTER), &seed_request())
         .await

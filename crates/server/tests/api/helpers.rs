@@ -32,6 +32,21 @@ pub(crate) fn seed_request() -> Value {
     })
 }
 
+/// A pre-check request as the SDK sends it, from the test cluster's version to the next.
+pub(crate) fn precheck_request() -> Value {
+    json!({
+        "kind": "PreCheckTask",
+        "apiVersion": "v3",
+        "spec": {"clusterID": CLUSTER, "clusterVersion": "v1.36", "targetVersion": "v1.37"}
+    })
+}
+
+/// `path` (an `/api/v3/...` path) under CCE Autopilot's prefix instead.
+pub(crate) fn autopilot(path: &str) -> String {
+    let rest = path.strip_prefix("/api/v3").expect("an /api/v3 path");
+    format!("/autopilot/v3{rest}")
+}
+
 /// A running service and what a test needs to talk to it.
 pub(crate) struct TestApp {
     /// `http://127.0.0.1:PORT`.
@@ -116,6 +131,25 @@ impl TestApp {
     /// `.../clusters/{cluster}/operation/postcheck` of a project.
     pub(crate) fn postcheck_path(project: &str, cluster: &str) -> String {
         format!("/api/v3/projects/{project}/clusters/{cluster}/operation/postcheck")
+    }
+
+    /// `.../clusters/{cluster}/operation/precheck` of a project.
+    pub(crate) fn precheck_path(project: &str, cluster: &str) -> String {
+        format!("/api/v3/projects/{project}/clusters/{cluster}/operation/precheck")
+    }
+
+    /// Registers `cluster` of [`PROJECT`] as the real test control plane `real`
+    /// (endpoint, CA and admin token).
+    pub(crate) async fn register_real(&self, cluster: &str, real: &postcheck_testenv::TestCluster) {
+        let body = json!({
+            "clusterID": cluster,
+            "name": "testcluster",
+            "endpoint": real.server_url(),
+            "caPem": real.ca_pem(),
+            "token": real.admin_token(),
+        });
+        let response = self.post_json(&format!("/api/v3/projects/{PROJECT}/clusters"), &body).await;
+        assert_eq!(response.status(), 201, "registering: {}", response.text().await.unwrap());
     }
 
     /// POSTs a JSON value with this app's token.
@@ -236,12 +270,12 @@ pub(crate) async fn black_hole_endpoint() -> (String, tokio::task::JoinHandle<()
     (format!("https://127.0.0.1:{port}"), guard)
 }
 
-/// Polls a task until it leaves `Running`.
+/// Polls a task (post or pre) until it leaves `Init` and `Running`.
 pub(crate) async fn wait_for_final(app: &TestApp, path: &str, within: Duration) -> Value {
     let until = tokio::time::Instant::now() + within;
     loop {
         let task: Value = app.get(path).await.json().await.unwrap();
-        if task["status"]["phase"] != "Running" {
+        if task["status"]["phase"] != "Running" && task["status"]["phase"] != "Init" {
             return task;
         }
         assert!(

@@ -8,10 +8,12 @@
 mod helpers;
 
 mod auth;
+mod autopilot;
 mod baseline;
 mod clusters;
 mod fuzz;
 mod postcheck;
+mod precheck;
 mod recovery;
 mod replicas;
 mod report;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::Duration;
 use postcheck_store::{Store, StoreError};
 
-use crate::fixtures::{cluster, now};
+use crate::fixtures::{baseline, cluster, now};
 
 pub(crate) async fn clusters_are_registered_listed_and_removed(store: Arc<dyn Store>) {
     let t0 = now();
@@ -56,11 +56,16 @@ pub(crate) async fn a_baseline_is_replaced_and_goes_with_its_cluster(store: Arc<
     store.create_cluster(&cluster("proj-a", "cluster-1", now()), 100).await.unwrap();
     assert_eq!(store.get_baseline("proj-a", "cluster-1").await.unwrap(), None);
 
-    store.put_baseline("proj-a", "cluster-1", b"{\"v\":1}").await.unwrap();
-    store.put_baseline("proj-a", "cluster-1", b"{\"v\":2}").await.unwrap();
+    store
+        .put_baseline("proj-a", "cluster-1", &baseline(b"{\"v\":1}", Some("pre-1")))
+        .await
+        .unwrap();
+    let second = baseline(b"{\"v\":2}", None);
+    store.put_baseline("proj-a", "cluster-1", &second).await.unwrap();
     assert_eq!(
-        store.get_baseline("proj-a", "cluster-1").await.unwrap().as_deref(),
-        Some(&b"{\"v\":2}"[..])
+        store.get_baseline("proj-a", "cluster-1").await.unwrap(),
+        Some(second),
+        "the latest replaces the one before, its origin with it"
     );
 
     assert!(store.delete_cluster("proj-a", "cluster-1").await.unwrap());
@@ -76,7 +81,7 @@ pub(crate) async fn a_baseline_is_replaced_and_goes_with_its_cluster(store: Arc<
         "a re-registered cluster starts afresh"
     );
 
-    let unregistered = store.put_baseline("proj-a", "cluster-9", b"{}").await;
+    let unregistered = store.put_baseline("proj-a", "cluster-9", &baseline(b"{}", None)).await;
     assert!(unregistered.is_err(), "a baseline needs a registered cluster");
 }
 

@@ -4,8 +4,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use postcheck_model::{PostCheckSpec, TaskPhase, TaskStatus};
-use postcheck_store::{PgStore, SqliteStore, Store, StoredCluster, StoredTask};
+use postcheck_model::{
+    PostCheckSpec, PrecheckPhase, PrecheckSpec, PrecheckStatus, TaskPhase, TaskStatus,
+};
+use postcheck_store::{
+    PgStore, SqliteStore, Store, StoredBaseline, StoredCluster, StoredPrecheck, StoredTask,
+};
 use sqlx::Connection;
 
 /// The variable naming a PostgreSQL server (a superuser URL) for the PostgreSQL tests.
@@ -163,6 +167,47 @@ pub(crate) fn running_task(
         updated_at: created_at,
         owner: OWNER.to_owned(),
         lease_expires_at: created_at + chrono::Duration::seconds(60),
+    }
+}
+
+/// A pre-check task of `project` checking `cluster`, `Init` on [`OWNER`] with a lease of a
+/// minute.
+pub(crate) fn accepted_precheck(
+    project: &str,
+    cluster: &str,
+    uid: &str,
+    created_at: DateTime<Utc>,
+) -> StoredPrecheck {
+    StoredPrecheck {
+        uid: uid.to_owned(),
+        project_id: project.to_owned(),
+        cluster_id: cluster.to_owned(),
+        spec: PrecheckSpec {
+            cluster_id: Some(cluster.to_owned()),
+            cluster_version: Some("v1.36.3".to_owned()),
+            target_version: Some("v1.37".to_owned()),
+            skipped_check_item_list: vec![postcheck_model::SkippedCheckItem {
+                name: "node-ready".to_owned(),
+                resource_selector: None,
+            }],
+        },
+        status: PrecheckStatus {
+            started_at: Some(created_at),
+            ..PrecheckStatus::bare(PrecheckPhase::Init, "accepted")
+        },
+        created_at,
+        updated_at: created_at,
+        owner: OWNER.to_owned(),
+        lease_expires_at: created_at + chrono::Duration::seconds(60),
+    }
+}
+
+/// A baseline with this Snapshot JSON, taken a minute ago, recorded by `precheck_task`.
+pub(crate) fn baseline(snapshot_json: &[u8], precheck_task: Option<&str>) -> StoredBaseline {
+    StoredBaseline {
+        snapshot_json: snapshot_json.to_vec(),
+        taken_at: now() - chrono::Duration::minutes(1),
+        precheck_task: precheck_task.map(str::to_owned),
     }
 }
 

@@ -13,6 +13,7 @@ mod leases;
 mod locks;
 mod opening;
 mod pg_replicas;
+mod prechecks;
 mod tasks;
 
 /// Instantiates each `module::scenario` as a test on SQLite and on PostgreSQL.
@@ -65,4 +66,9 @@ store_suite! {
     clusters::a_baseline_is_replaced_and_goes_with_its_cluster,
     credentials::tokens_are_found_by_their_hash,
     credentials::access_keys_are_found_by_their_id,
+    prechecks::a_precheck_reads_back_as_written_and_never_as_a_postcheck,
+    prechecks::prechecks_are_listed_newest_first_per_project_and_cluster,
+    prechecks::finishing_a_precheck_frees_its_lock_and_records_its_baseline,
+    prechecks::a_precheck_of_a_removed_cluster_finishes_without_a_baseline,
+    prechecks::unfinished_prechecks_are_renewed_swept_and_abandoned_like_postchecks,
 }

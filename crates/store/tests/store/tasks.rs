@@ -6,7 +6,7 @@ use chrono::Duration;
 use postcheck_model::{TaskPhase, TaskStatus};
 use postcheck_store::{Store, StoreError, StoredTask};
 
-use crate::fixtures::{cluster, now, running_task};
+use crate::fixtures::{baseline, cluster, now, running_task};
 
 pub(crate) async fn a_created_task_reads_back_as_written(store: Arc<dyn Store>) {
     let task = running_task("proj-a", "cluster-1", "task-1", now());
@@ -138,7 +138,7 @@ pub(crate) async fn one_project_never_sees_another_projects_data(store: Arc<dyn 
     let task = running_task("proj-a", "cluster-1", "task-1", now());
     store.create_task(&task).await.unwrap();
     store.create_cluster(&cluster("proj-a", "cluster-1", now()), 100).await.unwrap();
-    store.put_baseline("proj-a", "cluster-1", b"{\"nodes\":[]}").await.unwrap();
+    store.put_baseline("proj-a", "cluster-1", &baseline(b"{\"nodes\":[]}", None)).await.unwrap();
     assert!(
         store
             .try_lock_cluster("proj-a", "cluster-1", "task-1", now() + Duration::seconds(60))

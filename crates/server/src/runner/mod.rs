@@ -1,8 +1,11 @@
 //! The task runner: starts checks, keeps them alive across replicas, ends them properly.
 //!
+//! Two kinds of check run through it, the post-check ([`post`]) and the pre-check
+//! ([`pre`]); what differs between them is a [`CheckKind`], everything below is shared.
+//!
 //! - **One check per cluster.** Before a task exists, the runner takes the cluster's lock
-//!   in the database; a second check of the same cluster, on this replica or another, gets
-//!   CCE.01429002.
+//!   in the database; a second check of the same cluster (of either kind), on this replica
+//!   or another, gets CCE.01429002.
 //! - **Leases.** Every running task is owned by a replica until its lease expires; a loop
 //!   renews the leases of the checks still running in this replica (only those: a task
 //!   whose check is over is never kept alive) and ends, `Error`, tasks whose lease lapsed
@@ -19,22 +22,31 @@
 //! Every check runs in its own tokio task, so a client that hangs up does not stop it; a
 //! synchronous request simply waits for the result.
 
+mod post;
+mod pre;
+
 use std::collections::HashSet;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use postcheck_engine::{CheckRequest, CheckSpec, Snapshot};
-use postcheck_model::{PostCheckSpec, PostCheckTask, TaskMetadata, TaskPhase, TaskStatus};
-use postcheck_store::{Store, StoredCluster, StoredTask};
+use chrono::{DateTime, Utc};
+use postcheck_engine::CheckSpec;
+use postcheck_model::{PostCheckSpec, PostCheckTask, PreCheckTask, PrecheckStatus, TaskMetadata};
+use postcheck_store::{
+    Store, StoreError, StoredBaseline, StoredCluster, StoredPrecheck, StoredTask, TaskDocument,
+};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::cluster_client::ClusterConnector;
+use crate::cluster_client::{ClusterConnector, PinnedAddress};
 use crate::domain::{ProjectId, TaskId};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
+
+pub use post::{BaselineChoice, choose_baseline};
+pub use pre::PrecheckPlan;
 
 /// The message of a task whose replica stopped before it finished (lease lapsed).
 pub const ORPHANED_MESSAGE: &str = "the service replica running this check stopped before it finished (its lease expired); run the check again";
@@ -57,16 +69,115 @@ pub struct TaskRunner {
     replica_id: String,
     check_deadline: Duration,
     lease_ttl: Duration,
+    ages: Ages,
     tracker: TaskTracker,
     cancel: CancellationToken,
 }
 
+/// How long results last: a pre-check's, and a pre-check's Snapshot as a baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ages {
+    /// A finished pre-check expires this long after it ended (`expireTimeStamp`).
+    pub precheck_ttl: Duration,
+    /// A post-check compares against the Snapshot of the cluster's latest pre-check only
+    /// when it is younger than this.
+    pub baseline_max_age: Duration,
+}
+
+impl Default for Ages {
+    fn default() -> Self {
+        Self {
+            precheck_ttl: Duration::from_secs(24 * 3600),
+            baseline_max_age: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
 /// A check that has started: the task as first stored, and the check's outcome to come.
-pub struct StartedCheck {
-    /// The task as stored at start (phase `Running`).
-    pub task: StoredTask,
+pub struct StartedCheck<S: TaskDocument = postcheck_model::TaskStatus> {
+    /// The task as stored at start (phase `Running`, or `Init` for a pre-check).
+    pub task: StoredTask<S>,
     /// Resolves to the task as stored at the end.
-    pub outcome: JoinHandle<StoredTask>,
+    pub outcome: JoinHandle<StoredTask<S>>,
+}
+
+/// What differs between the kinds of check: their documents, how a task starts and ends,
+/// and the examination itself. The runner does everything else the same way for both.
+pub trait CheckKind: Send + Sync + Sized + 'static {
+    /// The task's status document.
+    type Status: TaskDocument;
+    /// The kind, for messages and logs (`post-check`, `pre-check`).
+    const NAME: &'static str;
+    /// The status a task is stored with before its check starts.
+    fn accepted(now: DateTime<Utc>) -> Self::Status;
+    /// The status written when the check starts, if it differs from the accepted one.
+    fn started(now: DateTime<Utc>) -> Option<Self::Status>;
+    /// The status of a check that could not be run to its end.
+    fn error(message: String) -> Self::Status;
+    /// Fills in start, finish and duration (and whatever else a finished status carries).
+    fn stamp(&self, status: &mut Self::Status, started: DateTime<Utc>, finished: DateTime<Utc>);
+    /// Examines the cluster (connecting through [`JobContext::connect`]): the status, and
+    /// a baseline to record with it.
+    fn examine(&self, job: &JobContext<'_>) -> impl Future<Output = Examined<Self::Status>> + Send;
+    /// Stores a new task.
+    fn create(
+        store: &dyn Store,
+        task: &StoredTask<Self::Status>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Writes a task's status (and, when final, a baseline to record).
+    fn write(
+        store: &dyn Store,
+        task: &StoredTask<Self::Status>,
+        status: &Self::Status,
+        baseline: Option<&StoredBaseline>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// What an examination produced.
+pub struct Examined<S> {
+    /// The task's status.
+    pub status: S,
+    /// A baseline to store as the cluster's, with the status.
+    pub baseline: Option<StoredBaseline>,
+}
+
+impl<S> From<S> for Examined<S> {
+    fn from(status: S) -> Self {
+        Self { status, baseline: None }
+    }
+}
+
+/// What a check sees of its task while it runs.
+pub struct JobContext<'a> {
+    /// The store.
+    pub store: &'a dyn Store,
+    /// The task's project.
+    pub project_id: &'a str,
+    /// The cluster checked.
+    pub cluster_id: &'a str,
+    /// The task's ID.
+    pub uid: &'a str,
+    /// How long the examination may take.
+    pub deadline: Duration,
+    /// How long results last.
+    pub ages: Ages,
+    connector: &'a ClusterConnector,
+    cluster: &'a StoredCluster,
+}
+
+impl JobContext<'_> {
+    /// A client for the cluster, or the message of a task that could not reach it.
+    pub async fn connect(&self) -> Result<kube::Client, String> {
+        self.connect_pinned().await.map(|(client, _)| client)
+    }
+
+    /// [`connect`](Self::connect), and the checked address the client is pinned to.
+    pub async fn connect_pinned(&self) -> Result<(kube::Client, PinnedAddress), String> {
+        self.connector
+            .connect_pinned(self.cluster)
+            .await
+            .map_err(|e| format!("the cluster could not be examined: {e}"))
+    }
 }
 
 impl TaskRunner {
@@ -78,6 +189,7 @@ impl TaskRunner {
         replica_id: String,
         check_deadline: Duration,
         lease_ttl: Duration,
+        ages: Ages,
     ) -> Self {
         Self {
             store,
@@ -87,6 +199,7 @@ impl TaskRunner {
             replica_id,
             check_deadline,
             lease_ttl,
+            ages,
             tracker: TaskTracker::new(),
             cancel: CancellationToken::new(),
         }
@@ -130,7 +243,7 @@ impl TaskRunner {
         Ok(mine + orphans)
     }
 
-    /// Takes the cluster's lock, stores a `Running` task and starts the check.
+    /// Takes the cluster's lock, stores a `Running` post-check task and starts the check.
     pub async fn start(
         &self,
         project: &ProjectId,
@@ -138,6 +251,32 @@ impl TaskRunner {
         spec: PostCheckSpec,
         check: CheckSpec,
     ) -> Result<StartedCheck, ApiError> {
+        let actions = post::Actions {
+            synthetic: spec.synthetic.unwrap_or(false),
+            node_join: spec.node_join.unwrap_or(false),
+        };
+        self.launch(project, cluster, spec, post::PostCheck::new(check, actions)).await
+    }
+
+    /// Takes the cluster's lock, stores an `Init` pre-check task and starts the check.
+    pub async fn start_precheck(
+        &self,
+        project: &ProjectId,
+        cluster: StoredCluster,
+        spec: postcheck_model::PrecheckSpec,
+        plan: PrecheckPlan,
+    ) -> Result<StartedCheck<PrecheckStatus>, ApiError> {
+        self.launch(project, cluster, spec, pre::PreCheck::new(plan, self.ages.precheck_ttl)).await
+    }
+
+    /// Takes the cluster's lock, stores the task and spawns its check.
+    async fn launch<K: CheckKind>(
+        &self,
+        project: &ProjectId,
+        cluster: StoredCluster,
+        spec: <K::Status as TaskDocument>::Spec,
+        kind: K,
+    ) -> Result<StartedCheck<K::Status>, ApiError> {
         let uid = TaskId::random();
         let now = Utc::now();
         let lease_until = now + chrono_duration(self.lease_ttl);
@@ -147,7 +286,7 @@ impl TaskRunner {
             .await?
         {
             return Err(ApiError::Locked(format!(
-                "Another post-check of cluster {} is running.",
+                "Another check of cluster {} is running.",
                 cluster.cluster_id
             )));
         }
@@ -156,10 +295,7 @@ impl TaskRunner {
             project_id: project.to_string(),
             cluster_id: cluster.cluster_id.clone(),
             spec,
-            status: TaskStatus {
-                started_at: Some(now),
-                ..TaskStatus::bare(TaskPhase::Running, "the check is running")
-            },
+            status: K::accepted(now),
             created_at: now,
             updated_at: now,
             owner: self.replica_id.clone(),
@@ -168,7 +304,7 @@ impl TaskRunner {
         if let Ok(mut running) = self.running.lock() {
             running.insert(task.uid.clone());
         }
-        if let Err(e) = self.store.create_task(&task).await {
+        if let Err(e) = K::create(self.store.as_ref(), &task).await {
             if let Ok(mut running) = self.running.lock() {
                 running.remove(&task.uid);
             }
@@ -179,17 +315,18 @@ impl TaskRunner {
             return Err(e.into());
         }
         self.metrics.task_started();
-        tracing::info!(task = %task.uid, cluster = %task.cluster_id, "post-check started");
+        tracing::info!(task = %task.uid, cluster = %task.cluster_id, kind = K::NAME, "check started");
         let job = CheckJob {
             store: self.store.clone(),
             connector: self.connector.clone(),
             metrics: self.metrics.clone(),
             running: self.running.clone(),
             deadline: self.check_deadline,
+            ages: self.ages,
             cancel: self.cancel.clone(),
             task: task.clone(),
             cluster,
-            check,
+            kind,
         };
         let outcome = self.tracker.spawn(job.run());
         Ok(StartedCheck { task, outcome })
@@ -239,46 +376,69 @@ impl TaskRunner {
 }
 
 /// One check, run to its end.
-struct CheckJob {
+struct CheckJob<K: CheckKind> {
     store: Arc<dyn Store>,
     connector: ClusterConnector,
     metrics: Arc<Metrics>,
     running: Arc<Mutex<HashSet<String>>>,
     deadline: Duration,
+    ages: Ages,
     cancel: CancellationToken,
-    task: StoredTask,
+    task: StoredTask<K::Status>,
     cluster: StoredCluster,
-    check: CheckSpec,
+    kind: K,
 }
 
-impl CheckJob {
-    async fn run(self) -> StoredTask {
+impl<K: CheckKind> CheckJob<K> {
+    fn context(&self) -> JobContext<'_> {
+        JobContext {
+            store: self.store.as_ref(),
+            project_id: &self.task.project_id,
+            cluster_id: &self.task.cluster_id,
+            uid: &self.task.uid,
+            deadline: self.deadline,
+            ages: self.ages,
+            connector: &self.connector,
+            cluster: &self.cluster,
+        }
+    }
+
+    async fn run(mut self) -> StoredTask<K::Status> {
         let started = Instant::now();
-        let started_at = self.task.status.started_at.unwrap_or_else(Utc::now);
-        let mut status = tokio::select! {
-            status = self.examine() => status,
-            _ = self.cancel.cancelled() => TaskStatus::bare(TaskPhase::Error, SHUTDOWN_MESSAGE),
+        let started_at = self.task.created_at;
+        if let Some(status) = K::started(Utc::now()) {
+            // Best effort: if the database does not take it, the outcome will.
+            match K::write(self.store.as_ref(), &self.task, &status, None).await {
+                Ok(_) => self.task.status = status,
+                Err(e) => {
+                    tracing::warn!(task = %self.task.uid, error = %e, "marking a task Running")
+                }
+            }
+        }
+        let examined = tokio::select! {
+            examined = self.examine() => examined,
+            _ = self.cancel.cancelled() => Examined::from(K::error(SHUTDOWN_MESSAGE.into())),
         };
+        let Examined { mut status, baseline } = examined;
         let finished = Utc::now();
-        status.started_at.get_or_insert(started_at);
-        status.finished_at.get_or_insert(finished);
-        status.duration_ms.get_or_insert((finished - started_at).num_milliseconds().max(0) as u64);
+        self.kind.stamp(&mut status, started_at, finished);
         // The check is over: its lease is no longer renewed, whatever happens next.
         if let Ok(mut running) = self.running.lock() {
             running.remove(&self.task.uid);
         }
-        self.store_outcome(&status).await;
-        self.metrics.task_finished(status.phase, started.elapsed());
-        tracing::info!(task = %self.task.uid, cluster = %self.task.cluster_id, phase = status.phase.as_str(), "post-check ended");
+        self.store_outcome(&status, baseline.as_ref()).await;
+        let phase = status.phase_str();
+        self.metrics.task_finished(phase, started.elapsed());
+        tracing::info!(task = %self.task.uid, cluster = %self.task.cluster_id, kind = K::NAME, phase, "check ended");
         StoredTask { status, updated_at: finished, ..self.task }
     }
 
     /// Writes the outcome, retrying with backoff until the database answers (or the
     /// service shuts down), then frees the cluster lock.
-    async fn store_outcome(&self, status: &TaskStatus) {
+    async fn store_outcome(&self, status: &K::Status, baseline: Option<&StoredBaseline>) {
         let mut backoff = Duration::from_millis(50);
         loop {
-            match self.store.finish_task(&self.task.project_id, &self.task.uid, status).await {
+            match K::write(self.store.as_ref(), &self.task, status, baseline).await {
                 Ok(_) => break,
                 Err(e) => {
                     tracing::error!(task = %self.task.uid, error = %e, retry_in = ?backoff, "storing the outcome of a check; retrying");
@@ -299,68 +459,37 @@ impl CheckJob {
             .await;
     }
 
-    async fn examine(&self) -> TaskStatus {
+    async fn examine(&self) -> Examined<K::Status> {
         let deadline = self.deadline;
-        match tokio::time::timeout(deadline + Duration::from_secs(1), self.connect_and_check())
+        let context = self.context();
+        match tokio::time::timeout(deadline + Duration::from_secs(1), self.kind.examine(&context))
             .await
         {
-            Ok(status) => status,
-            Err(_) => TaskStatus::bare(
-                TaskPhase::Error,
-                format!(
-                    "the check did not finish within the service's deadline of {}s",
-                    deadline.as_secs_f64()
-                ),
-            ),
+            Ok(examined) => examined,
+            Err(_) => Examined::from(K::error(format!(
+                "the check did not finish within the service's deadline of {}s",
+                deadline.as_secs_f64()
+            ))),
         }
     }
-
-    async fn connect_and_check(&self) -> TaskStatus {
-        let error = |m: String| TaskStatus::bare(TaskPhase::Error, m);
-        let baseline = match self.baseline().await {
-            Ok(b) => b,
-            Err(m) => return error(m),
-        };
-        let client = match self.connector.connect(&self.cluster).await {
-            Ok(c) => c,
-            Err(e) => return error(format!("the cluster could not be examined: {e}")),
-        };
-        let mut request =
-            CheckRequest { baseline, ..CheckRequest::new(self.check.clone(), self.deadline) };
-        request.policy.synthetic.enabled = self.task.spec.synthetic.unwrap_or(false);
-        request.policy.node_join.enabled = self.task.spec.node_join.unwrap_or(false);
-        postcheck_engine::check(client, &request).await
-    }
 }
 
-impl CheckJob {
-    /// The cluster's stored baseline, if it has one. One that cannot be read fails the
-    /// task rather than silently checking without it.
-    async fn baseline(&self) -> Result<Option<Snapshot>, String> {
-        let bytes = self
-            .store
-            .get_baseline(&self.task.project_id, &self.task.cluster_id)
-            .await
-            .map_err(|e| format!("the cluster's baseline could not be read: {e}"))?;
-        bytes.map(|b| serde_json::from_slice(&b)).transpose().map_err(|e| {
-            format!(
-                "the cluster's stored baseline is not a readable Snapshot ({e}); store a new one"
-            )
-        })
-    }
-}
-
-/// The API document of a stored task.
+/// The API document of a stored post-check task.
 pub fn task_document(task: &StoredTask) -> PostCheckTask {
-    PostCheckTask::new(
-        TaskMetadata {
-            uid: task.uid.clone(),
-            creation_timestamp: Some(task.created_at),
-            update_timestamp: Some(task.updated_at),
-        },
-        task.spec.clone(),
-        task.status.clone(),
-    )
+    PostCheckTask::new(metadata(task), task.spec.clone(), task.status.clone())
+}
+
+/// The API document of a stored pre-check task.
+pub fn precheck_document(task: &StoredPrecheck) -> PreCheckTask {
+    PreCheckTask::new(metadata(task), task.spec.clone(), task.status.clone())
+}
+
+fn metadata<S: TaskDocument>(task: &StoredTask<S>) -> TaskMetadata {
+    TaskMetadata {
+        uid: task.uid.clone(),
+        creation_timestamp: Some(task.created_at),
+        update_timestamp: Some(task.updated_at),
+    }
 }
 
 fn chrono_duration(d: Duration) -> chrono::Duration {
