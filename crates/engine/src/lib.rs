@@ -17,6 +17,8 @@
 //!   baseline, the spec and the policy.
 //! - `verdict`: items to CCE's task status (`Success`, `Failed`, `Error`), stamped.
 //! - `wait`: check again until N consecutive passes or a deadline.
+//! - [`permissions`]: what each source needs the API to allow (the chart's RBAC is checked
+//!   against it).
 //! - [`synthetic`] (in `actions`): what writes to the cluster, run beside gathering.
 //! - [`testing`] (feature `test-util`): builder-style snapshots for tests; never shipped.
 //!
@@ -28,6 +30,7 @@ mod actions;
 mod checks;
 mod error_chain;
 mod gather;
+pub mod permissions;
 mod policy;
 mod request;
 mod rules;
@@ -72,7 +75,8 @@ pub async fn check_with_progress(
 ) -> TaskStatus {
     let started = Utc::now();
     let sources = checks::needs(&request.policy);
-    let status = match examine(client, &sources, request.deadline, progress).await {
+    let place = request.policy.synthetic.namespace.as_deref();
+    let status = match examine(client, &sources, place, request.deadline, progress).await {
         Ok(snapshot) => {
             verdict::report(&snapshot, request.baseline.as_ref(), &request.spec, &request.policy)
         }
@@ -82,16 +86,18 @@ pub async fn check_with_progress(
 }
 
 /// One gathering pass over `sources`, and beside it (never inside it) the actions `sources`
-/// asks for, all within `deadline`.
+/// asks for (the synthetic pod in `synthetic_namespace`, or a namespace of its own), all
+/// within `deadline`.
 async fn examine(
     client: &kube::Client,
     sources: &[Source],
+    synthetic_namespace: Option<&str>,
     deadline: Duration,
     progress: &dyn Progress,
 ) -> Result<Snapshot, GatherError> {
     let synthetic = async {
         if sources.contains(&Source::Synthetic) {
-            Some(Box::pin(synthetic::run(client)).await)
+            Some(Box::pin(synthetic::run_in(client, synthetic_namespace)).await)
         } else {
             None
         }
