@@ -6,6 +6,7 @@
 //! prints one task document (phase `Error`), so a pipeline always has one to parse.
 
 pub(crate) mod progress;
+mod result;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -74,6 +75,10 @@ pub(crate) struct CheckArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = Format::Table)]
     output: Format,
+    /// Also write the task document (JSON, key task.json) into this existing ConfigMap,
+    /// NAMESPACE/NAME (the Helm chart's job.resultConfigMap).
+    #[arg(long, value_name = "NAMESPACE/NAME", value_parser = result::parse_target)]
+    write_configmap: Option<result::ConfigMapRef>,
     #[command(flatten)]
     policy_flags: PolicyFlags,
 }
@@ -115,6 +120,11 @@ struct PolicyFlags {
     /// certificatesigningrequests and their approval; the request is deleted).
     #[arg(long)]
     node_join: bool,
+
+    /// Run the synthetic check in this existing namespace: only its DaemonSet is created and
+    /// deleted there, no namespace of its own (what the Helm chart grants).
+    #[arg(long, value_name = "NAMESPACE", requires = "synthetic")]
+    synthetic_namespace: Option<String>,
 }
 
 impl PolicyFlags {
@@ -142,6 +152,9 @@ impl PolicyFlags {
         }
         if self.node_join {
             policy.node_join.enabled = true;
+        }
+        if let Some(ns) = &self.synthetic_namespace {
+            policy.synthetic.namespace = Some(ns.clone());
         }
         policy.validate()?;
         Ok(policy)
@@ -198,17 +211,18 @@ pub(crate) async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let request = CheckRequest { spec, baseline, baseline_ref, policy, deadline: args.timeout };
 
     let started = Utc::now();
-    let status = match args.cluster.source().client().await {
+    let client = args.cluster.source().client().await;
+    let status = match &client {
         Err(e) => {
             TaskStatus::bare(TaskPhase::Error, format!("the cluster could not be examined: {e}"))
         }
         Ok(client) => {
             let progress = TerminalProgress::start();
             let status = match args.wait {
-                None => postcheck_engine::check_with_progress(&client, &request, &progress).await,
+                None => postcheck_engine::check_with_progress(client, &request, &progress).await,
                 Some(wait) => {
                     let options = WaitOptions { wait, count: args.count, interval: args.interval };
-                    postcheck_engine::check_until(&client, &request, &options, &progress, &progress)
+                    postcheck_engine::check_until(client, &request, &options, &progress, &progress)
                         .await
                 }
             };
@@ -226,6 +240,9 @@ pub(crate) async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         status,
     );
     print!("{}", output::render(&task, args.output, Style::detect())?);
+    if let (Some(target), Ok(client)) = (&args.write_configmap, &client) {
+        result::write(client, target, &task).await?;
+    }
     Ok(exit_code(task.status.phase))
 }
 

@@ -11,20 +11,26 @@
 //! - [`serve`]: `serve`, the CCE v3 API service.
 //! - [`admin`]: `cluster`, `token`, `access-key`: the service's administration, run
 //!   against its database.
+//! - [`version`] and [`completions`]: `version [-o json]`, `completions bash|zsh|fish`.
+//!
+//! Called as `kubectl-postcheck` (kubectl's plugin convention: on PATH, `kubectl postcheck
+//! check ...` runs it), the binary is the same and says `kubectl postcheck` in its help.
 //!
 //! Exit codes a pipeline can use: 0 Success, 1 Failed, 2 Error (and 2 for usage errors,
 //! as clap does).
 
 mod admin;
 mod check;
+mod completions;
 mod output;
 mod precheck;
 mod report;
 mod serve;
+mod version;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 /// Verify a Kubernetes cluster after an upgrade, with evidence.
 #[derive(Debug, Parser)]
@@ -61,10 +67,31 @@ enum Command {
     /// Create AK/SK pairs for a project (SDK-HMAC-SHA256 signing).
     #[command(subcommand, name = "access-key")]
     AccessKey(admin::AccessKeyCommand),
+    /// Print this binary's version and build (-o json for scripts).
+    Version(version::VersionArgs),
+    /// Print a shell completion script: bash, zsh or fish.
+    Completions(completions::CompletionsArgs),
+}
+
+/// The name kubectl gives a plugin's binary: `kubectl postcheck` runs `kubectl-postcheck`.
+const PLUGIN_BINARY: &str = "kubectl-postcheck";
+
+/// The command line definition, named as the binary was called (`argv[0]`).
+fn command() -> clap::Command {
+    let called = std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()));
+    let command = Cli::command();
+    if called.as_deref() == Some(PLUGIN_BINARY) {
+        command.name(PLUGIN_BINARY).bin_name("kubectl postcheck")
+    } else {
+        command
+    }
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit());
     // One crypto provider for every crate that uses rustls; mixing providers panics.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -86,6 +113,8 @@ fn main() -> ExitCode {
             Command::Cluster(cmd) => admin::cluster(cmd).await,
             Command::Token(cmd) => admin::token(cmd).await,
             Command::AccessKey(cmd) => admin::access_key(cmd).await,
+            Command::Version(args) => version::version(args),
+            Command::Completions(args) => Ok(completions::completions(args, command())),
         }
     });
     match result {

@@ -7,6 +7,12 @@
 //! plugins, no file paths, no proxies) and checks where they point; it gets the
 //! [`kube::Config`] from [`ClusterCredentials::config`] to do so, then a client from
 //! [`client_from`].
+//!
+//! In a pod (no kubeconfig, `KUBERNETES_SERVICE_HOST` set) the client is the pod's service
+//! account, read as a pod sees it ([`InCluster`]): the token file (re-read as the kubelet
+//! rotates it), the cluster CA and the namespace under
+//! `/var/run/secrets/kubernetes.io/serviceaccount`, or the folder `POSTCHECK_SERVICE_ACCOUNT_DIR`
+//! names (a projected token mounted elsewhere; the tests lay one out there).
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde::{Deserialize, Serialize};
@@ -17,9 +23,18 @@ pub enum AccessError {
     /// The kubeconfig could not be read or parsed.
     #[error("reading the kubeconfig: {0}")]
     Kubeconfig(#[source] kube::config::KubeconfigError),
-    /// Neither a kubeconfig nor an in-cluster configuration was found.
-    #[error("inferring the cluster configuration: {0}")]
-    Infer(#[source] kube::config::InferConfigError),
+    /// No kubeconfig was found and this is not a pod (`KUBERNETES_SERVICE_HOST` unset).
+    #[error("no kubeconfig ({0}), and not in a pod (KUBERNETES_SERVICE_HOST is not set)")]
+    NoConfiguration(#[source] kube::config::KubeconfigError),
+    /// In a pod, the service account's files could not be read.
+    #[error("reading the pod's service account ({path}): {source}")]
+    InCluster {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The configuration was read but a client could not be made from it.
     #[error("building a client for {endpoint}: {source}")]
     Client {
@@ -62,8 +77,71 @@ impl KubeconfigSource {
             None if self.context.is_some() => {
                 kube::Config::from_kubeconfig(&options).await.map_err(AccessError::Kubeconfig)?
             }
-            None => kube::Config::infer().await.map_err(AccessError::Infer)?,
+            None => match kube::Config::from_kubeconfig(&options).await {
+                Ok(config) => config,
+                Err(no_kubeconfig) => match InCluster::from_env() {
+                    Some(pod) => pod.config()?,
+                    None => return Err(AccessError::NoConfiguration(no_kubeconfig)),
+                },
+            },
         };
+        Ok(config)
+    }
+}
+
+/// Where a pod finds its service account: the defaults every pod has.
+const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/// The pod's view of its cluster: the API server's address from the environment the
+/// kubelet sets, and the service account's token, CA and namespace from their folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InCluster {
+    /// `KUBERNETES_SERVICE_HOST` (an address or a name).
+    pub host: String,
+    /// `KUBERNETES_SERVICE_PORT` (443 when unset).
+    pub port: u16,
+    /// The folder of `token`, `ca.crt` and `namespace`.
+    pub dir: std::path::PathBuf,
+}
+
+impl InCluster {
+    /// The pod's configuration from its environment; `None` when not in a pod.
+    pub fn from_env() -> Option<Self> {
+        let host = std::env::var("KUBERNETES_SERVICE_HOST").ok().filter(|h| !h.is_empty())?;
+        let port = std::env::var("KUBERNETES_SERVICE_PORT")
+            .ok()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(443);
+        let dir = std::env::var_os("POSTCHECK_SERVICE_ACCOUNT_DIR")
+            .map_or_else(|| SERVICE_ACCOUNT_DIR.into(), std::path::PathBuf::from);
+        Some(Self { host, port, dir })
+    }
+
+    /// `https://host:port`, an IPv6 address bracketed.
+    pub fn endpoint(&self) -> String {
+        match self.host.parse::<std::net::IpAddr>() {
+            Ok(ip) => format!("https://{}", std::net::SocketAddr::new(ip, self.port)),
+            Err(_) => format!("https://{}:{}", self.host, self.port),
+        }
+    }
+
+    /// The client configuration: the token by its file (so a rotated token is picked up),
+    /// the CA's certificates, the namespace as the default.
+    pub fn config(&self) -> Result<kube::Config, AccessError> {
+        let read = |name: &str| {
+            let path = self.dir.join(name);
+            std::fs::read_to_string(&path).map_err(|source| AccessError::InCluster { path, source })
+        };
+        let ca = read("ca.crt")?;
+        read("token")?; // present now; the client re-reads it as it rotates
+        let url: http::Uri =
+            self.endpoint().parse().map_err(|_| AccessError::Endpoint(self.endpoint()))?;
+        let mut config = kube::Config::new(url);
+        config.root_cert = Some(pem_certificates(&ca));
+        config.auth_info.token_file = Some(self.dir.join("token").to_string_lossy().into_owned());
+        if let Ok(ns) = read("namespace") {
+            config.default_namespace = ns.trim().to_owned();
+        }
         Ok(config)
     }
 }
@@ -190,4 +268,47 @@ fn pem_certificates(pem: &str) -> Vec<Vec<u8>> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(host: &str, port: u16, dir: &std::path::Path) -> InCluster {
+        InCluster { host: host.into(), port, dir: dir.into() }
+    }
+
+    #[test]
+    fn the_endpoint_brackets_an_ipv6_address_and_keeps_a_name() {
+        let dir = std::path::Path::new("/nowhere");
+        assert_eq!(pod("10.96.0.1", 443, dir).endpoint(), "https://10.96.0.1:443");
+        assert_eq!(pod("fd00::1", 6443, dir).endpoint(), "https://[fd00::1]:6443");
+        assert_eq!(
+            pod("kubernetes.default.svc", 443, dir).endpoint(),
+            "https://kubernetes.default.svc:443"
+        );
+    }
+
+    #[test]
+    fn a_pod_without_its_token_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ca.crt"), "").unwrap();
+        let err = pod("127.0.0.1", 6443, dir.path()).config().unwrap_err();
+        assert!(err.to_string().contains("token"), "{err}");
+    }
+
+    #[test]
+    fn a_pods_configuration_reads_the_token_by_its_file_and_the_namespace() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ca.crt"), "").unwrap();
+        std::fs::write(dir.path().join("token"), "t0ken").unwrap();
+        std::fs::write(dir.path().join("namespace"), "postcheck\n").unwrap();
+        let config = pod("127.0.0.1", 6443, dir.path()).config().unwrap();
+        assert_eq!(config.cluster_url.to_string(), "https://127.0.0.1:6443/");
+        assert_eq!(config.default_namespace, "postcheck");
+        assert_eq!(
+            config.auth_info.token_file.as_deref(),
+            Some(dir.path().join("token").to_str().unwrap())
+        );
+    }
 }

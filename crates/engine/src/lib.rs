@@ -18,6 +18,8 @@
 //! - `blame`: every finding against the baseline (new, pre-existing, resolved), one place.
 //! - `verdict`: items to CCE's task status (`Success`, `Failed`, `Error`), stamped.
 //! - `wait`: check again until N consecutive passes or a deadline.
+//! - [`permissions`]: what each source needs the API to allow (the chart's RBAC is checked
+//!   against it).
 //! - [`synthetic`] and [`node_join`] (in `actions`): what writes to the cluster, run beside
 //!   gathering.
 //! - [`testing`] (feature `test-util`): builder-style snapshots for tests; never shipped.
@@ -32,6 +34,7 @@ mod blame;
 mod checks;
 mod error_chain;
 mod gather;
+pub mod permissions;
 mod policy;
 mod request;
 mod rules;
@@ -80,7 +83,8 @@ pub async fn check_with_progress(
 ) -> TaskStatus {
     let started = Utc::now();
     let sources = checks::needs(&request.policy);
-    let status = match examine(client, &sources, request.deadline, progress).await {
+    let place = request.policy.synthetic.namespace.as_deref();
+    let status = match examine(client, &sources, place, request.deadline, progress).await {
         Ok(snapshot) => verdict::report(
             &snapshot,
             request.baseline.as_ref(),
@@ -139,16 +143,18 @@ pub async fn precheck(
 }
 
 /// One gathering pass over `sources`, and beside it (never inside it) the actions `sources`
-/// asks for, all within `deadline`.
+/// asks for (the synthetic pod in `synthetic_namespace`, or a namespace of its own), all
+/// within `deadline`.
 async fn examine(
     client: &kube::Client,
     sources: &[Source],
+    synthetic_namespace: Option<&str>,
     deadline: Duration,
     progress: &dyn Progress,
 ) -> Result<Snapshot, GatherError> {
     let synthetic = async {
         if sources.contains(&Source::Synthetic) {
-            Some(Box::pin(synthetic::run(client)).await)
+            Some(Box::pin(synthetic::run_in(client, synthetic_namespace)).await)
         } else {
             None
         }

@@ -140,6 +140,10 @@ pub enum UpgradePathRule {
 pub struct SyntheticOptions {
     /// Run the synthetic pod check (needs permission to create namespaces and DaemonSets).
     pub enabled: bool,
+    /// An existing namespace to run it in: then it creates and deletes only its DaemonSet
+    /// there (no namespace of its own, no cluster-wide write).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
 }
 
 /// An object as the exclusion rules see it.

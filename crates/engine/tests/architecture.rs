@@ -24,6 +24,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("wait", &["gather", "verdict", "request", "lib"]),
     ("actions", &["snapshot", "error_chain"]),
     ("error_chain", &[]),
+    ("permissions", &["snapshot", "rules"]),
     ("testing", &["snapshot"]),
 ];
 

@@ -6,7 +6,10 @@
 //! a Ready pod of it, or a deadline passes. Whatever happens, everything it made is deleted
 //! afterwards: normally before it returns; when the run is interrupted (its future dropped)
 //! a cleanup task is spawned; and every run first sweeps leftovers of earlier runs, found by
-//! their label. It runs beside the gathering pass, never inside it (the pass only reads);
+//! their label. Given a namespace of its own (`synthetic.namespace` in the policy,
+//! `--synthetic-namespace`; the Helm chart makes one and grants writes there only), it
+//! creates no namespace: the DaemonSet is made, swept and deleted in that one, so its
+//! credentials need no cluster-wide write. It runs beside the gathering pass, never inside it (the pass only reads);
 //! its outcome is recorded into the Snapshot, and the catalogue's `synthetic-pod` item
 //! judges it like any other source.
 
@@ -34,16 +37,39 @@ const POLL: Duration = Duration::from_millis(500);
 /// The image the pods run (the smallest there is; never pulled on KWOK nodes).
 pub const IMAGE: &str = "registry.k8s.io/pause:3.10";
 
-/// Runs the synthetic check with [`DEADLINE`].
+/// Where a run puts its DaemonSet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Place {
+    /// A namespace of its own, created for the run and deleted after it.
+    Dedicated,
+    /// This existing namespace: only the DaemonSet is created and deleted.
+    Existing(String),
+}
+
+/// Runs the synthetic check with [`DEADLINE`] in a namespace of its own.
 pub async fn run(client: &kube::Client) -> SyntheticOutcome {
     run_with_deadline(client, DEADLINE).await
 }
 
+/// Runs the synthetic check with [`DEADLINE`] in the existing `namespace` (or, `None`, in a
+/// namespace of its own).
+pub async fn run_in(client: &kube::Client, namespace: Option<&str>) -> SyntheticOutcome {
+    let place = namespace.map_or(Place::Dedicated, |ns| Place::Existing(ns.to_owned()));
+    run_at(client, place, DEADLINE).await
+}
+
 /// Runs the synthetic check: sweep, create, wait up to `deadline`, clean up.
 pub async fn run_with_deadline(client: &kube::Client, deadline: Duration) -> SyntheticOutcome {
+    run_at(client, Place::Dedicated, deadline).await
+}
+
+async fn run_at(client: &kube::Client, place: Place, deadline: Duration) -> SyntheticOutcome {
     let started = Instant::now();
     let id = format!("{:x}", chrono::Utc::now().timestamp_millis());
-    let namespace = format!("{NAMESPACE_PREFIX}{id}");
+    let (namespace, daemon_set) = match &place {
+        Place::Dedicated => (format!("{NAMESPACE_PREFIX}{id}"), DAEMON_SET.to_owned()),
+        Place::Existing(ns) => (ns.clone(), format!("{DAEMON_SET}-{id}")),
+    };
     let mut outcome = SyntheticOutcome {
         namespace: namespace.clone(),
         nodes: 0,
@@ -52,19 +78,33 @@ pub async fn run_with_deadline(client: &kube::Client, deadline: Duration) -> Syn
         cleanup_error: None,
         elapsed_ms: 0,
     };
-    if let Err(e) = sweep(client).await {
+    let swept = match &place {
+        Place::Dedicated => sweep(client).await,
+        Place::Existing(ns) => sweep_daemon_sets(client, ns).await,
+    };
+    if let Err(e) = swept {
         outcome.setup_error =
             Some(format!("sweeping the leftovers of earlier runs: {}", chain(&e)));
         return outcome;
     }
     let mut guard = CleanupGuard::new({
         let (client, namespace) = (client.clone(), namespace.clone());
+        let (place, daemon_set) = (place.clone(), daemon_set.clone());
         async move {
-            let _ =
-                Api::<Namespace>::all(client).delete(&namespace, &DeleteParams::background()).await;
+            let _ = match place {
+                Place::Dedicated => Api::<Namespace>::all(client)
+                    .delete(&namespace, &DeleteParams::background())
+                    .await
+                    .map(|_| ()),
+                Place::Existing(_) => Api::<DaemonSet>::namespaced(client, &namespace)
+                    .delete(&daemon_set, &DeleteParams::background())
+                    .await
+                    .map(|_| ()),
+            };
         }
     });
-    match exercise(client, &namespace, &id, deadline).await {
+    let create_namespace = place == Place::Dedicated;
+    match exercise(client, &namespace, &daemon_set, create_namespace, &id, deadline).await {
         Ok((nodes, failed)) => {
             outcome.nodes = nodes;
             outcome.failed_nodes = failed;
@@ -72,7 +112,10 @@ pub async fn run_with_deadline(client: &kube::Client, deadline: Duration) -> Syn
         Err(why) => outcome.setup_error = Some(why),
     }
     outcome.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    outcome.cleanup_error = clean_up(client, &namespace).await.err();
+    outcome.cleanup_error = match &place {
+        Place::Dedicated => clean_up(client, &namespace).await.err(),
+        Place::Existing(_) => clean_up_daemon_set(client, &namespace, &daemon_set, &id).await.err(),
+    };
     if outcome.cleanup_error.is_none() {
         guard.disarm();
     }
@@ -82,10 +125,22 @@ pub async fn run_with_deadline(client: &kube::Client, deadline: Duration) -> Syn
 
 /// Deletes every namespace an earlier run left behind.
 pub async fn sweep(client: &kube::Client) -> Result<(), kube::Error> {
-    let api = Api::<Namespace>::all(client.clone());
-    for ns in api.list_metadata(&ListParams::default().labels(LABEL)).await?.items {
-        let Some(name) = ns.metadata.name else { continue };
-        if ns.metadata.deletion_timestamp.is_none() {
+    sweep_labelled(Api::<Namespace>::all(client.clone())).await
+}
+
+/// Deletes the DaemonSets earlier runs left in `namespace`.
+async fn sweep_daemon_sets(client: &kube::Client, namespace: &str) -> Result<(), kube::Error> {
+    sweep_labelled(Api::<DaemonSet>::namespaced(client.clone(), namespace)).await
+}
+
+/// Deletes what `api` lists with the synthetic label and is not already going.
+async fn sweep_labelled<K>(api: Api<K>) -> Result<(), kube::Error>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    for object in api.list_metadata(&ListParams::default().labels(LABEL)).await?.items {
+        let Some(name) = object.metadata.name else { continue };
+        if object.metadata.deletion_timestamp.is_none() {
             match api.delete(&name, &DeleteParams::background()).await {
                 Ok(_) | Err(kube::Error::Api(_)) => {}
                 Err(e) => return Err(e),
@@ -95,11 +150,13 @@ pub async fn sweep(client: &kube::Client) -> Result<(), kube::Error> {
     Ok(())
 }
 
-/// Creates the namespace and the DaemonSet and waits for a Ready pod on every schedulable
-/// node; the number of nodes and those that failed.
+/// Creates the namespace (when `create_namespace`) and the DaemonSet and waits for a Ready
+/// pod on every schedulable node; the number of nodes and those that failed.
 async fn exercise(
     client: &kube::Client,
     namespace: &str,
+    daemon_set_name: &str,
+    create_namespace: bool,
     id: &str,
     deadline: Duration,
 ) -> Result<(usize, Vec<FailedNode>), String> {
@@ -112,21 +169,23 @@ async fn exercise(
         .filter(|n| !n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false))
         .filter_map(|n| n.metadata.name)
         .collect();
-    let ns: Namespace = serde_json::from_value(json!({
-        "metadata": { "name": namespace, "labels": { LABEL: id, "app.kubernetes.io/managed-by": "postcheck" } }
-    }))
-    .map_err(|e| format!("building the namespace: {e}"))?;
-    Api::<Namespace>::all(client.clone())
-        .create(&PostParams::default(), &ns)
-        .await
-        .map_err(|e| format!("creating the namespace {namespace}: {}", chain(&e)))?;
-    let ds: DaemonSet = serde_json::from_value(daemon_set(id))
+    if create_namespace {
+        let ns: Namespace = serde_json::from_value(json!({
+            "metadata": { "name": namespace, "labels": { LABEL: id, "app.kubernetes.io/managed-by": "postcheck" } }
+        }))
+        .map_err(|e| format!("building the namespace: {e}"))?;
+        Api::<Namespace>::all(client.clone())
+            .create(&PostParams::default(), &ns)
+            .await
+            .map_err(|e| format!("creating the namespace {namespace}: {}", chain(&e)))?;
+    }
+    let ds: DaemonSet = serde_json::from_value(daemon_set(daemon_set_name, id))
         .map_err(|e| format!("building the DaemonSet: {e}"))?;
     Api::<DaemonSet>::namespaced(client.clone(), namespace)
         .create(&PostParams::default(), &ds)
         .await
         .map_err(|e| {
-            format!("creating the DaemonSet {namespace}/postcheck-synthetic: {}", chain(&e))
+            format!("creating the DaemonSet {namespace}/{daemon_set_name}: {}", chain(&e))
         })?;
     let pods = Api::<Pod>::namespaced(client.clone(), namespace);
     let until = Instant::now() + deadline;
@@ -160,11 +219,14 @@ async fn exercise(
     }
 }
 
+/// The DaemonSet's name in a namespace of its own (with `-<id>` in an existing one).
+const DAEMON_SET: &str = "postcheck-synthetic";
+
 /// The DaemonSet: tiny requests, every taint tolerated, no service account token.
-fn daemon_set(id: &str) -> serde_json::Value {
+fn daemon_set(name: &str, id: &str) -> serde_json::Value {
     json!({
         "apiVersion": "apps/v1", "kind": "DaemonSet",
-        "metadata": { "name": "postcheck-synthetic", "labels": { LABEL: id } },
+        "metadata": { "name": name, "labels": { LABEL: id } },
         "spec": {
             "selector": { "matchLabels": { LABEL: id } },
             "template": {
@@ -262,13 +324,55 @@ async fn clean_up(client: &kube::Client, namespace: &str) -> Result<(), String> 
     }
 }
 
+/// Deletes the DaemonSet (its pods with it) and waits until its pods are gone.
+async fn clean_up_daemon_set(
+    client: &kube::Client,
+    namespace: &str,
+    name: &str,
+    id: &str,
+) -> Result<(), String> {
+    let api = Api::<DaemonSet>::namespaced(client.clone(), namespace);
+    match api.delete(name, &DeleteParams::foreground()).await {
+        Ok(_) => {}
+        Err(kube::Error::Api(s)) if s.code == 404 => return Ok(()),
+        Err(e) => return Err(format!("deleting the DaemonSet {namespace}/{name}: {}", chain(&e))),
+    }
+    let pods = Api::<Pod>::namespaced(client.clone(), namespace);
+    let selector = ListParams::default().labels(&format!("{LABEL}={id}"));
+    let until = Instant::now() + CLEANUP_WAIT;
+    loop {
+        let left = async {
+            Ok::<_, kube::Error>(
+                api.list_metadata(&selector).await?.items.len()
+                    + pods.list_metadata(&selector).await?.items.len(),
+            )
+        };
+        match left.await {
+            Ok(0) => return Ok(()),
+            Ok(_) if Instant::now() < until => tokio::time::sleep(POLL).await,
+            Ok(n) => {
+                return Err(format!(
+                    "{n} object(s) of the DaemonSet {namespace}/{name} were still there after {}s",
+                    CLEANUP_WAIT.as_secs()
+                ));
+            }
+            Err(e) => {
+                return Err(format!(
+                    "waiting for the DaemonSet {namespace}/{name} to go: {}",
+                    chain(&e)
+                ));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_daemonset_tolerates_every_taint_and_is_labelled_for_the_sweep() {
-        let ds: DaemonSet = serde_json::from_value(daemon_set("abc")).unwrap();
+        let ds: DaemonSet = serde_json::from_value(daemon_set(DAEMON_SET, "abc")).unwrap();
         let spec = ds.spec.unwrap();
         let pod = spec.template.spec.unwrap();
         let tolerations = pod.tolerations.unwrap();

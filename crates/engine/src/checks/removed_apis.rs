@@ -85,10 +85,20 @@ pub(super) fn removed_apis(ctx: &CheckContext) -> Finding {
         }
     }
     let at = target.map(|t| format!(" in {t}")).unwrap_or_default();
+    let Some(why) = &uses.helm_unavailable else {
+        return Finding::from_evidence(
+            evidence,
+            format!("no object or Helm release uses an API version removed{at}"),
+            |n| format!("{n} object(s) or Helm release(s) use API versions removed{at}"),
+        );
+    };
+    // The Helm releases were not readable (their Secrets forbidden by choice): the objects
+    // are judged, and the message says what was not.
+    let helm = format!("its Helm part could not run: the Helm releases could not be read ({why})");
     Finding::from_evidence(
         evidence,
-        format!("no object or Helm release uses an API version removed{at}"),
-        |n| format!("{n} object(s) or Helm release(s) use API versions removed{at}"),
+        format!("no object uses an API version removed{at}; {helm}"),
+        |n| format!("{n} object(s) use API versions removed{at}; {helm}"),
     )
 }
 
@@ -128,6 +138,23 @@ mod tests {
             "{item:?}"
         );
         assert!(item.evidence[1].reason.contains("use policy/v1"), "{item:?}");
+    }
+
+    #[test]
+    fn forbidden_helm_releases_leave_the_objects_judged_and_say_the_helm_part_did_not_run() {
+        let mut snapshot = Snapshot::test().api_use(
+            ApiUse::object("FlowSchema", None, "legacy")
+                .last_applied("flowcontrol.apiserver.k8s.io/v1beta3")
+                .managed("flowcontrol.apiserver.k8s.io/v1beta3", true),
+        );
+        if let crate::snapshot::Gathered::Ok(uses) = &mut snapshot.removed_apis {
+            uses.helm_unavailable = Some("forbidden: secrets is forbidden".into());
+        }
+        let item = run("removed-apis", &snapshot, None, &target("v1.37.2"), &Policy::default());
+        assert_eq!((item.phase, named(&item)), (ItemPhase::Failed, vec!["legacy"]), "{item:?}");
+        assert!(item.message.starts_with("1 object(s) use API versions removed"), "{item:?}");
+        assert!(item.message.contains("its Helm part could not run"), "{item:?}");
+        assert!(item.message.contains("secrets is forbidden"), "{item:?}");
     }
 
     #[test]

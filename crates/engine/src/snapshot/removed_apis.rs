@@ -76,4 +76,9 @@ pub struct RemovedApiUses {
     /// Helm releases whose manifest uses a removed version.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub releases: Vec<HelmRelease>,
+    /// Why the Helm releases could not be read, when they could not (their Secrets are
+    /// forbidden: reading them is a deployment's choice, `rbac.helmReleases` in the chart);
+    /// the objects were still checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub helm_unavailable: Option<String>,
 }

@@ -2,7 +2,8 @@
 //! the version that replaced the removed one, the metadata of every object (its
 //! last-applied-configuration's apiVersion and its managedFields), and the Helm v3 release
 //! Secrets whose latest deployed manifest renders a removed version. One step after the
-//! other (discovery, then each list: one chain of the floor plan).
+//! other (discovery, then each list: one chain of the floor plan). A forbidden Secret list
+//! is not the source's failure: the Helm part is recorded as not run.
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
@@ -59,7 +60,16 @@ async fn uses(pass: &Pass<'_>) -> Result<RemovedApiUses, kube::Error> {
     let releases = ListRequest::all::<Secret>()
         .params(ListParams::default().labels("owner=helm,status=deployed"))
         .page_size(HELM_PAGE_SIZE);
-    let revisions = list_all(pass, releases, Source::RemovedApis, helm_release).await?;
+    // The releases' Secrets may be forbidden on purpose (Secrets hold credentials): then
+    // the objects are still judged and the item says the Helm part could not run.
+    let revisions = match list_all(pass, releases, Source::RemovedApis, helm_release).await {
+        Ok(revisions) => revisions,
+        Err(kube::Error::Api(s)) if s.code == 403 => {
+            let helm_unavailable = Some(format!("forbidden: {}", s.message.trim()));
+            return Ok(RemovedApiUses { objects, releases: vec![], helm_unavailable });
+        }
+        Err(e) => return Err(e),
+    };
     let mut latest: BTreeMap<(String, String), HelmRelease> = BTreeMap::new();
     for r in revisions {
         let key = (r.namespace.clone(), r.name.clone());
@@ -68,7 +78,7 @@ async fn uses(pass: &Pass<'_>) -> Result<RemovedApiUses, kube::Error> {
         }
     }
     let releases = latest.into_values().filter(|r| !r.objects.is_empty()).collect();
-    Ok(RemovedApiUses { objects, releases })
+    Ok(RemovedApiUses { objects, releases, helm_unavailable: None })
 }
 
 #[derive(Deserialize)]
