@@ -82,6 +82,10 @@ pub(crate) struct ServeArgs {
     /// it off.
     #[arg(long, env = "POSTCHECK_CHECKS_PER_MINUTE", default_value_t = 60)]
     checks_per_minute: u32,
+    /// How long a token or access key found in the database is trusted from memory; one
+    /// removed from the database stops working within this time (0s: look up every time).
+    #[arg(long, env = "POSTCHECK_CREDENTIAL_CACHE_TTL", default_value = "5s", value_parser = parse_duration)]
+    credential_cache_ttl: Duration,
 }
 
 /// How logs are written.
@@ -121,6 +125,7 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             auth_failures_per_minute: args.auth_failures_per_minute,
             checks_per_minute: args.checks_per_minute,
         },
+        credential_cache_ttl: args.credential_cache_ttl,
     };
     let database = postcheck_store::redact_url(&config.database_url);
     let app = Application::build(config)

@@ -52,6 +52,10 @@ pub struct ServerConfig {
     pub connections: ConnectionLimits,
     /// Token buckets against guessing credentials and flooding checks.
     pub throttle: ThrottleConfig,
+    /// How long a credential found in the store is trusted without asking again: a token
+    /// or access key removed from the database stops working within this time (zero: ask
+    /// the store on every request).
+    pub credential_cache_ttl: Duration,
 }
 
 /// Timeouts and caps that keep a slow or idle client from holding anything for long.
@@ -99,6 +103,10 @@ impl Default for ThrottleConfig {
 /// The default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
+/// How long a credential is trusted from memory by default: a removed one stops working
+/// within this time.
+pub const DEFAULT_CREDENTIAL_CACHE_TTL: Duration = Duration::from_secs(5);
+
 impl ServerConfig {
     /// Defaults around a database URL and a key source.
     pub fn new(database_url: impl Into<String>, key: KeySource) -> Self {
@@ -118,6 +126,7 @@ impl ServerConfig {
             max_clusters_per_project: 100,
             connections: ConnectionLimits::default(),
             throttle: ThrottleConfig::default(),
+            credential_cache_ttl: DEFAULT_CREDENTIAL_CACHE_TTL,
         }
     }
 

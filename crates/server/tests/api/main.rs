@@ -15,6 +15,7 @@ mod postcheck;
 mod recovery;
 mod replicas;
 mod report;
+mod revocation;
 mod security;
 mod tasks;
 mod tenancy;
