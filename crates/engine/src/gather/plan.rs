@@ -24,7 +24,10 @@ tokio::task_local! {
 }
 
 /// Runs `future` as one chain called `name`: its requests are sent one after the other.
-pub(crate) fn in_chain<F: Future>(name: &str, future: F) -> impl Future<Output = F::Output> {
+pub(crate) fn in_chain<F: Future>(
+    name: &str,
+    future: F,
+) -> impl Future<Output = F::Output> + use<F> {
     CHAIN.scope(name.to_owned(), future)
 }
 
