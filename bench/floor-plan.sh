@@ -10,6 +10,8 @@
 #
 # Usage: bench/floor-plan.sh SERVER TOKEN CAFILE [RULES_YAML, ignored: the engine knows it] > plan.tsv
 #   POSTCHECK: the postcheck binary (default: target/release/postcheck)
+#   PLAN_COUNTS: also write there how many requests the recorded pass sent, `VERB PATH
+#   COUNT` a line, every page counted (bench/floor.py --counts writes the same for the floor)
 # Output lines: CHAIN <tab> VERB (GET|LIST|MLIST) <tab> PATH <tab> PAGE_SIZE
 #   GET: one request; LIST: paged JSON list; MLIST: paged metadata-only list
 #   (Accept: PartialObjectMetadataList, what kube-rs's list_metadata sends).
@@ -33,4 +35,4 @@ contexts:
   context: {cluster: bench, user: bench}
 current-context: bench
 KUBECONFIG
-exec "$postcheck" floor-plan --kubeconfig "$kubeconfig"
+exec "$postcheck" floor-plan --kubeconfig "$kubeconfig" ${PLAN_COUNTS:+--counts "$PLAN_COUNTS"}

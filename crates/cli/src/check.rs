@@ -293,6 +293,9 @@ pub(crate) struct FloorPlanArgs {
     /// How long the recorded gathering pass may take.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "15m")]
     timeout: Duration,
+    /// Also write how many requests the pass sent, `VERB PATH COUNT` a line (every page).
+    #[arg(long, value_name = "FILE")]
+    counts: Option<PathBuf>,
 }
 
 /// `postcheck floor-plan`: the requests `postcheck check` makes against this cluster,
@@ -300,11 +303,15 @@ pub(crate) struct FloorPlanArgs {
 /// (`CHAIN <tab> GET|LIST|MLIST <tab> PATH <tab> PAGE_SIZE`).
 pub(crate) async fn floor_plan(args: FloorPlanArgs) -> anyhow::Result<ExitCode> {
     let client = args.cluster.source().client().await?;
-    let plan = postcheck_engine::floor_plan(&client, args.timeout)
+    let (plan, sent) = postcheck_engine::floor_plan(&client, args.timeout)
         .await
         .context("recording the gathering pass")?;
     for step in plan {
         println!("{}", step.line());
+    }
+    if let Some(path) = args.counts {
+        let text: String = sent.iter().map(|(key, n)| format!("{key} {n}\n")).collect();
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -89,6 +89,10 @@ pub(crate) struct ServeArgs {
     /// while it is younger than this (a baseline stored by hand always applies).
     #[arg(long, env = "POSTCHECK_BASELINE_MAX_AGE", default_value = "168h", value_parser = parse_duration)]
     baseline_max_age: Duration,
+    /// How long a token or access key found in the database is trusted from memory; one
+    /// removed from the database stops working within this time (0s: look up every time).
+    #[arg(long, env = "POSTCHECK_CREDENTIAL_CACHE_TTL", default_value = "5s", value_parser = parse_duration)]
+    credential_cache_ttl: Duration,
 }
 
 /// How logs are written.
@@ -129,6 +133,7 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             checks_per_minute: args.checks_per_minute,
         },
         ages: Ages { precheck_ttl: args.precheck_ttl, baseline_max_age: args.baseline_max_age },
+        credential_cache_ttl: args.credential_cache_ttl,
     };
     let database = postcheck_store::redact_url(&config.database_url);
     let app = Application::build(config)

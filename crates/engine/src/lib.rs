@@ -55,7 +55,7 @@ pub use checks::precheck::{
     Risks as PrecheckRisks, SkipError, precheck_catalogue, validate_skipped,
 };
 pub use checks::{Blamed, CheckContext, CheckDef, Finding, catalogue};
-pub use gather::plan::{Step as PlanStep, Verb as PlanVerb};
+pub use gather::plan::{Sent as PlanSent, Step as PlanStep, Verb as PlanVerb};
 pub use gather::{GatherError, GatherEvent, Progress};
 pub use policy::{
     Exclusions, NodeJoinOptions, NodeVersionPolicy, Policy, PolicyError, PrecheckOptions,
@@ -205,15 +205,16 @@ pub async fn take_baseline(
 
 /// The requests a check with the default policy makes, recorded from a real gathering pass
 /// over the cluster behind `client` (the benchmark's floor replays them): sorted by chain,
-/// each chain's steps in the order they are sent.
+/// each chain's steps in the order they are sent; and how many requests the pass sent, by
+/// verb and path, every page counted (what the floor must send too).
 pub async fn floor_plan(
     client: &kube::Client,
     deadline: Duration,
-) -> Result<Vec<PlanStep>, GatherError> {
+) -> Result<(Vec<PlanStep>, PlanSent), GatherError> {
     let sources = checks::needs(&Policy::default());
-    let (plan, pass) = gather::plan::record(client, |recording| async move {
+    let (plan, sent, pass) = gather::plan::record(client, |recording| async move {
         gather::gather(&recording, &sources, deadline, &()).await
     })
     .await;
-    pass.map(|_| plan)
+    pass.map(|_| (plan, sent))
 }

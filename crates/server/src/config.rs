@@ -56,6 +56,10 @@ pub struct ServerConfig {
     /// How long a pre-check's result lasts (`--precheck-ttl`), and how young a pre-check's
     /// Snapshot must be for a post-check to compare against it (`--baseline-max-age`).
     pub ages: Ages,
+    /// How long a credential found in the store is trusted without asking again: a token
+    /// or access key removed from the database stops working within this time (zero: ask
+    /// the store on every request).
+    pub credential_cache_ttl: Duration,
 }
 
 /// Timeouts and caps that keep a slow or idle client from holding anything for long.
@@ -103,6 +107,10 @@ impl Default for ThrottleConfig {
 /// The default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
+/// How long a credential is trusted from memory by default: a removed one stops working
+/// within this time.
+pub const DEFAULT_CREDENTIAL_CACHE_TTL: Duration = Duration::from_secs(5);
+
 impl ServerConfig {
     /// Defaults around a database URL and a key source.
     pub fn new(database_url: impl Into<String>, key: KeySource) -> Self {
@@ -123,6 +131,7 @@ impl ServerConfig {
             connections: ConnectionLimits::default(),
             throttle: ThrottleConfig::default(),
             ages: Ages::default(),
+            credential_cache_ttl: DEFAULT_CREDENTIAL_CACHE_TTL,
         }
     }
 

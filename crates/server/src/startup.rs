@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use tokio::sync::Semaphore;
 
+use crate::auth::cache::CredentialCache;
 use crate::cluster_client::ClusterConnector;
 use crate::config::ServerConfig;
 use crate::crypto::{CryptoError, KeyOrigin, MasterKey};
@@ -104,6 +105,7 @@ impl Application {
         let limits = config.connections;
         let state = AppState {
             store,
+            credentials: Arc::new(CredentialCache::new(config.credential_cache_ttl)),
             key,
             runner,
             metrics,

@@ -11,6 +11,7 @@ use std::time::Duration;
 use postcheck_store::Store;
 use tokio::sync::Semaphore;
 
+use crate::auth::cache::CredentialCache;
 use crate::crypto::MasterKey;
 use crate::metrics::Metrics;
 use crate::registry::RegistrationPolicy;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The key that seals credentials at rest.
     pub key: Arc<MasterKey>,
+    /// Credentials found in the store, remembered for a few seconds.
+    pub credentials: Arc<CredentialCache>,
     /// Runs checks and tracks them.
     pub runner: Arc<TaskRunner>,
     /// Prometheus metrics.

@@ -276,36 +276,37 @@ fn service_manifest(w: &Workload, index: usize) -> Value {
 
 /// Creates `manifests` as `K`s with at most `parallel` requests in flight; an object that
 /// already exists counts as created, so populating again resumes.
+///
+/// Each manifest is sent as its JSON bytes, and the answer (the created object, managedFields
+/// and all) is not decoded: at thousands of pods a second the client's own serde work
+/// competes with the API server for the same cores.
 async fn create_all<K>(
     client: &kube::Client,
     manifests: impl Iterator<Item = Value>,
     parallel: usize,
 ) -> Result<usize, TestEnvError>
 where
-    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
-        + Clone
-        + serde::de::DeserializeOwned
-        + serde::Serialize
-        + std::fmt::Debug,
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
 {
-    let params =
-        PostParams { field_manager: Some("testcluster-populate".into()), ..PostParams::default() };
     futures::stream::iter(manifests)
-        .map(|manifest| {
-            let params = &params;
-            async move {
-                let namespace =
-                    manifest["metadata"]["namespace"].as_str().unwrap_or("default").to_owned();
-                let name = manifest["metadata"]["name"].as_str().unwrap_or_default().to_owned();
-                let what = format!("creating {} {namespace}/{name}", K::kind(&()));
-                let object: K = serde_json::from_value(manifest)
-                    .map_err(|e| TestEnvError::Invalid(format!("{what}: {e}")))?;
-                let api: Api<K> = Api::namespaced(client.clone(), &namespace);
-                match api.create(params, &object).await {
-                    Ok(_) => Ok(()),
-                    Err(kube::Error::Api(e)) if e.code == 409 => Ok(()),
-                    Err(e) => Err(TestEnvError::kube(what)(e)),
-                }
+        .map(|manifest| async move {
+            let namespace = manifest["metadata"]["namespace"].as_str().unwrap_or("default");
+            let name = manifest["metadata"]["name"].as_str().unwrap_or_default();
+            let what = format!("creating {} {namespace}/{name}", K::kind(&()));
+            let body = serde_json::to_vec(&manifest)
+                .map_err(|e| TestEnvError::Invalid(format!("{what}: {e}")))?;
+            let request = http::Request::post(format!(
+                "{}?fieldManager=testcluster-populate",
+                K::url_path(&(), Some(namespace))
+            ))
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .header(http::header::ACCEPT, "application/json")
+            .body(body)
+            .map_err(|e| TestEnvError::Invalid(format!("{what}: {e}")))?;
+            match client.request_text(request).await {
+                Ok(_) => Ok(()),
+                Err(kube::Error::Api(e)) if e.code == 409 => Ok(()),
+                Err(e) => Err(TestEnvError::kube(what)(e)),
             }
         })
         .buffer_unordered(parallel.max(1))

@@ -8,7 +8,10 @@
 //! pages are one chain, named after its source and resource (`workloads:deployments`); a
 //! source that reads several things in sequence runs them [`in_chain`], under one name
 //! (`health`, `removed`). Everything else runs concurrently, each list its own chain.
+//! It also counts every request sent, further pages included ([`Sent`]), so the benchmark
+//! can check that the floor sent exactly as many.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -21,7 +24,10 @@ tokio::task_local! {
 }
 
 /// Runs `future` as one chain called `name`: its requests are sent one after the other.
-pub(crate) fn in_chain<F: Future>(name: &str, future: F) -> impl Future<Output = F::Output> {
+pub(crate) fn in_chain<F: Future>(
+    name: &str,
+    future: F,
+) -> impl Future<Output = F::Output> + use<F> {
     CHAIN.scope(name.to_owned(), future)
 }
 
@@ -92,6 +98,19 @@ impl Step {
         format!("{}\t{}\t{}\t{}", self.chain, self.verb.as_str(), self.path, self.page_size)
     }
 
+    /// `VERB PATH` of any request, further pages included (the path without its query):
+    /// the key of [`Sent`].
+    fn sent_key(request: &http::Request<Body>) -> String {
+        let paged = request.uri().query().unwrap_or("").split('&').any(|p| p.starts_with("limit="));
+        let accept = request.headers().get(http::header::ACCEPT).and_then(|a| a.to_str().ok());
+        let verb = match (paged, accept) {
+            (false, _) => Verb::Get,
+            (true, Some(a)) if a.contains("PartialObjectMetadataList") => Verb::MetadataList,
+            (true, _) => Verb::List,
+        };
+        format!("{} {}", verb.as_str(), request.uri().path())
+    }
+
     /// The step a request is, or `None` for a further page of a list.
     fn of(request: &http::Request<Body>) -> Option<Self> {
         let uri = request.uri();
@@ -126,7 +145,11 @@ impl Step {
 struct Recorder {
     inner: kube::Client,
     steps: Arc<Mutex<Vec<Step>>>,
+    sent: Arc<Mutex<Sent>>,
 }
+
+/// How many requests a pass sent, by `VERB PATH` (every page of a list counted).
+pub type Sent = BTreeMap<String, u64>;
 
 impl tower::Service<http::Request<Body>> for Recorder {
     type Response = http::Response<Body>;
@@ -138,11 +161,14 @@ impl tower::Service<http::Request<Body>> for Recorder {
     }
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        let (inner, steps) = (self.inner.clone(), self.steps.clone());
+        let (inner, steps, sent) = (self.inner.clone(), self.steps.clone(), self.sent.clone());
         // Noted when first polled, which is in the task (and so the chain) that sends it.
         Box::pin(async move {
             if let (Some(step), Ok(mut steps)) = (Step::of(&request), steps.lock()) {
                 steps.push(step);
+            }
+            if let Ok(mut sent) = sent.lock() {
+                *sent.entry(Step::sent_key(&request)).or_default() += 1;
             }
             inner.send(request).await
         })
@@ -150,19 +176,22 @@ impl tower::Service<http::Request<Body>> for Recorder {
 }
 
 /// Runs `pass` with a client that records its requests; the plan, sorted by chain (each
-/// chain's steps in the order they were sent), and what the pass returned.
-pub(crate) async fn record<T, F, Fut>(client: &kube::Client, pass: F) -> (Vec<Step>, T)
+/// chain's steps in the order they were sent), the count of every request sent, and what
+/// the pass returned.
+pub(crate) async fn record<T, F, Fut>(client: &kube::Client, pass: F) -> (Vec<Step>, Sent, T)
 where
     F: FnOnce(kube::Client) -> Fut,
     Fut: Future<Output = T>,
 {
     let steps = Arc::new(Mutex::new(Vec::new()));
-    let recorder = Recorder { inner: client.clone(), steps: steps.clone() };
+    let sent = Arc::new(Mutex::new(Sent::new()));
+    let recorder = Recorder { inner: client.clone(), steps: steps.clone(), sent: sent.clone() };
     let recording = kube::Client::new(recorder, client.default_namespace());
     let out = pass(recording).await;
     let mut plan = steps.lock().map(|s| s.clone()).unwrap_or_default();
     plan.sort_by(|a, b| a.chain.cmp(&b.chain)); // stable: a chain keeps its order
-    (plan, out)
+    let sent = sent.lock().map(|s| s.clone()).unwrap_or_default();
+    (plan, sent, out)
 }
 
 #[cfg(test)]
@@ -193,6 +222,24 @@ mod tests {
         assert_eq!(meta.verb, Verb::MetadataList);
         let get = Step::of(&request("/version", "application/json")).unwrap();
         assert_eq!(get.line(), "version\tGET\t/version\t0");
+    }
+
+    #[test]
+    fn every_page_counts_as_a_request_sent_under_its_verb_and_path() {
+        let key = |uri, accept| Step::sent_key(&request(uri, accept));
+        assert_eq!(
+            key("/api/v1/pods?limit=500&continue=abc", "application/json"),
+            "LIST /api/v1/pods"
+        );
+        assert_eq!(key("/api/v1/pods?limit=500", "application/json"), "LIST /api/v1/pods");
+        assert_eq!(
+            key(
+                "/apis/apps/v1/replicasets?limit=500&continue=x",
+                "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+            ),
+            "MLIST /apis/apps/v1/replicasets"
+        );
+        assert_eq!(key("/version", "application/json"), "GET /version");
     }
 
     #[tokio::test]

@@ -76,7 +76,15 @@ pub async fn project_of_token(
     store: &dyn Store,
     token: &str,
 ) -> Result<Option<ProjectId>, ApiError> {
-    let found = store.find_token(&crypto::sha256_hex(token.as_bytes())).await?;
+    project_of_token_hash(store, &crypto::sha256_hex(token.as_bytes())).await
+}
+
+/// The project of a token by its hash (hex SHA-256), if it is one the service made.
+pub async fn project_of_token_hash(
+    store: &dyn Store,
+    token_hash: &str,
+) -> Result<Option<ProjectId>, ApiError> {
+    let found = store.find_token(token_hash).await?;
     Ok(found.and_then(|p| ProjectId::parse(&p).ok()))
 }
 

@@ -9,14 +9,19 @@
 //! [`identify`] verifies the credential of a request whose body is already buffered (the
 //! signature covers it); the middleware in front of every API route
 //! (`routes::middleware::authenticate`) calls it, throttles failures and refuses a path of
-//! another project with 403.
+//! another project with 403. Credentials found are remembered for a few seconds
+//! ([`cache`]), so a busy client costs no database round trip per request.
 
+pub mod cache;
 pub mod credentials;
 pub mod signer;
+
+use std::time::Instant;
 
 use chrono::Utc;
 use postcheck_store::Store;
 
+use self::cache::{CredentialCache, Resolved};
 use crate::crypto::MasterKey;
 use crate::domain::ProjectId;
 use crate::error::ApiError;
@@ -44,9 +49,11 @@ pub enum AuthMethod {
 
 /// Who sent this request, by its credential: the API token or the SDK signature's
 /// access key. An error when the credential is missing or does not verify; one answer for
-/// an unknown access key and a wrong signature.
+/// an unknown access key and a wrong signature. A credential found in `cache` (found in
+/// the store less than its TTL ago) is not looked up again.
 pub async fn identify(
     store: &dyn Store,
+    cache: &CredentialCache,
     key: &MasterKey,
     parts: &http::request::Parts,
     body: &[u8],
@@ -54,10 +61,16 @@ pub async fn identify(
     if let Some(token) = parts.headers.get(TOKEN_HEADER) {
         let token =
             token.to_str().map_err(|_| ApiError::Unauthorized("The token is not valid.".into()))?;
-        return credentials::project_of_token(store, token.trim())
+        let token_hash = crate::crypto::sha256_hex(token.trim().as_bytes());
+        let cache_key = format!("token:{token_hash}");
+        if let Some(Resolved::Token(project)) = cache.get(&cache_key, Instant::now()) {
+            return Ok(Caller { project, method: AuthMethod::Token });
+        }
+        let project = credentials::project_of_token_hash(store, &token_hash)
             .await?
-            .map(|project| Caller { project, method: AuthMethod::Token })
-            .ok_or_else(|| ApiError::Unauthorized("The token is not valid.".into()));
+            .ok_or_else(|| ApiError::Unauthorized("The token is not valid.".into()))?;
+        cache.put(cache_key, Resolved::Token(project.clone()), Instant::now());
+        return Ok(Caller { project, method: AuthMethod::Token });
     }
     let Some(authorization) = parts.headers.get(http::header::AUTHORIZATION) else {
         return Err(ApiError::Unauthorized(
@@ -82,7 +95,19 @@ pub async fn identify(
     };
     // Everything that needs no key first, so an unknown key cannot answer differently.
     signer::check_request(&auth, &request, Utc::now()).map_err(refused)?;
-    match credentials::secret_of_access_key(store, key, &auth.access_key).await? {
+    let cache_key = format!("ak:{}", auth.access_key);
+    let found = match cache.get(&cache_key, Instant::now()) {
+        Some(Resolved::AccessKey(project, secret)) => Some((project, secret)),
+        _ => {
+            let found = credentials::secret_of_access_key(store, key, &auth.access_key).await?;
+            if let Some((project, secret)) = &found {
+                let resolved = Resolved::AccessKey(project.clone(), secret.clone());
+                cache.put(cache_key, resolved, Instant::now());
+            }
+            found
+        }
+    };
+    match found {
         Some((project, secret)) => {
             signer::verify_signature(&auth, secret.as_bytes(), &request).map_err(refused)?;
             Ok(Caller { project, method: AuthMethod::AccessKey(auth.access_key) })

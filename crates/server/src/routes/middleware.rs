@@ -135,16 +135,19 @@ async fn guard(state: &AppState, request: Request) -> Result<Request, ApiError> 
         Ok(Err(_)) => return Err(ApiError::PayloadTooLarge(limits.max_body_bytes)),
         Err(_) => return Err(ApiError::RequestTimeout(limits.body_read_timeout.as_secs())),
     };
-    let caller = match auth::identify(state.store.as_ref(), &state.key, &parts, &body).await {
-        Ok(caller) => caller,
-        Err(e @ ApiError::Unauthorized(_)) => {
-            for key in &keys {
-                let _ = state.throttles.auth_failures.take(key);
+    let caller =
+        match auth::identify(state.store.as_ref(), &state.credentials, &state.key, &parts, &body)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(e @ ApiError::Unauthorized(_)) => {
+                for key in &keys {
+                    let _ = state.throttles.auth_failures.take(key);
+                }
+                return Err(e);
             }
-            return Err(e);
-        }
-        Err(e) => return Err(e),
-    };
+            Err(e) => return Err(e),
+        };
     if let Some(path_project) = super::project_of_path(parts.uri.path())
         && path_project != caller.project.as_str()
     {

@@ -17,6 +17,7 @@ mod precheck;
 mod recovery;
 mod replicas;
 mod report;
+mod revocation;
 mod security;
 mod tasks;
 mod tenancy;

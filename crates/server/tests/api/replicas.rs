@@ -9,7 +9,7 @@ use sqlx::Connection as _;
 use crate::helpers::*;
 
 /// A fresh database on the test PostgreSQL server; panics loudly when there is none.
-async fn fresh_postgres_database() -> String {
+pub(crate) async fn fresh_postgres_database() -> String {
     let url = std::env::var("POSTCHECK_TEST_POSTGRES_URL").unwrap_or_else(|_| {
         panic!("POSTCHECK_TEST_POSTGRES_URL is not set: start PostgreSQL with `scripts/pg-test-server start` and export the URL it prints")
     });
