@@ -118,41 +118,16 @@ pub(super) fn node_version(ctx: &CheckContext) -> Finding {
             None => return Finding::error("the API server's version could not be read"),
         },
     };
-    let judge = |component: &str, reported: &str| -> Option<String> {
-        if reported.is_empty() {
-            return None; // kube-proxy's version is deprecated and often not reported
-        }
-        let v = match Version::parse(reported) {
-            Ok(v) => v,
-            Err(_) => {
-                return Some(format!("{component} reports an unreadable version {reported:?}"));
-            }
-        };
-        match ctx.policy.node_version {
+    let (evidence, total) =
+        judge_node_versions(ctx, |component, reported, v| match ctx.policy.node_version {
             NodeVersionPolicy::Exact if !v.satisfies(&reference) => {
                 Some(format!("{component} {reported}, expected {reference}"))
             }
             NodeVersionPolicy::Skew => {
-                outside_skew(component, reported, &v, &reference, "the API server")
+                outside_skew(component, reported, v, &reference, "the API server")
             }
             _ => None,
-        }
-    };
-    let mut evidence = Vec::new();
-    let mut total = 0;
-    for node in judged(ctx) {
-        total += 1;
-        let problems: Vec<String> = [
-            judge("kubelet", &node.kubelet_version),
-            judge("kube-proxy", &node.kube_proxy_version),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        if !problems.is_empty() {
-            evidence.push(node_evidence(node, problems.join("; ")));
-        }
-    }
+        });
     let ok = match rule {
         "exact" => format!("kubelet and kube-proxy of {total} node(s) at {reference}"),
         _ => format!(
@@ -163,6 +138,39 @@ pub(super) fn node_version(ctx: &CheckContext) -> Finding {
         "exact" => format!("{n} node(s) not at {reference}"),
         _ => format!("{n} node(s) outside the version skew policy of {reference}"),
     })
+}
+
+/// Each judged node's kubelet and kube-proxy through `judge` (the component, the version it
+/// reports, that version parsed): the nodes where either is wrong, and how many nodes were
+/// judged. A version not reported is not judged (kube-proxy's is deprecated and often
+/// absent); one that does not parse is named as unreadable.
+pub(super) fn judge_node_versions(
+    ctx: &CheckContext,
+    judge: impl Fn(&str, &str, &Version) -> Option<String>,
+) -> (Vec<Evidence>, usize) {
+    let one = |component: &str, reported: &str| -> Option<String> {
+        if reported.is_empty() {
+            return None;
+        }
+        match Version::parse(reported) {
+            Ok(v) => judge(component, reported, &v),
+            Err(_) => Some(format!("{component} reports an unreadable version {reported:?}")),
+        }
+    };
+    let mut evidence = Vec::new();
+    let mut total = 0;
+    for node in judged(ctx) {
+        total += 1;
+        let problems: Vec<String> =
+            [one("kubelet", &node.kubelet_version), one("kube-proxy", &node.kube_proxy_version)]
+                .into_iter()
+                .flatten()
+                .collect();
+        if !problems.is_empty() {
+            evidence.push(node_evidence(node, problems.join("; ")));
+        }
+    }
+    (evidence, total)
 }
 
 /// Why `component` at `v` (as `reported`) is outside the upstream skew policy of

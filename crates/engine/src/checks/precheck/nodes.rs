@@ -2,9 +2,7 @@
 //! version-skew policy once the control plane is at the target (at most three minors
 //! older, never newer).
 
-use postcheck_model::{Evidence, Version};
-
-use super::super::nodes::outside_skew;
+use super::super::nodes::{judge_node_versions, outside_skew};
 use super::super::{CheckContext, Finding};
 
 /// `node-skew-at-target`.
@@ -12,31 +10,10 @@ pub(crate) fn node_skew_at_target(ctx: &CheckContext) -> Finding {
     let Some(target) = &ctx.spec.target else {
         return Finding::error("no target version was given");
     };
-    let judge = |component: &str, reported: &str| -> Option<String> {
-        if reported.is_empty() {
-            return None;
-        }
-        let Ok(v) = Version::parse(reported) else {
-            return Some(format!("{component} reports an unreadable version {reported:?}"));
-        };
-        outside_skew(component, reported, &v, target, "the target")
+    let (evidence, total) = judge_node_versions(ctx, |component, reported, v| {
+        outside_skew(component, reported, v, target, "the target")
             .map(|why| format!("{why}: upgrade the node first"))
-    };
-    let mut evidence = Vec::new();
-    let mut total = 0;
-    for node in ctx.snapshot.node_list().iter().filter(|n| !ctx.policy.excludes_node(n)) {
-        total += 1;
-        let problems: Vec<String> = [
-            judge("kubelet", &node.kubelet_version),
-            judge("kube-proxy", &node.kube_proxy_version),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        if !problems.is_empty() {
-            evidence.push(Evidence::cluster("Node", &node.name, problems.join("; ")));
-        }
-    }
+    });
     Finding::from_evidence(
         evidence,
         format!("kubelet and kube-proxy of {total} node(s) within the skew policy of {target}"),
