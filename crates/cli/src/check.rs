@@ -17,6 +17,7 @@ use chrono::Utc;
 use postcheck_engine::access::KubeconfigSource;
 use postcheck_engine::{
     CheckRequest, CheckSpec, NodeVersionPolicy, Policy, SNAPSHOT_VERSION, Snapshot, WaitOptions,
+    decode_interned,
 };
 use postcheck_model::{
     BaselineRef, BaselineSource, PostCheckSpec, PostCheckTask, TaskMetadata, TaskPhase, TaskStatus,
@@ -348,10 +349,10 @@ fn read_baseline(path: &Path) -> anyhow::Result<Snapshot> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading the baseline {}", path.display()))?;
     let snapshot: Snapshot = if is_yaml(path) {
-        serde_yaml_ng::from_str(&text)
+        decode_interned(|| serde_yaml_ng::from_str(&text))
             .with_context(|| format!("parsing the baseline {} as YAML", path.display()))?
     } else {
-        serde_json::from_str(&text)
+        decode_interned(|| serde_json::from_str(&text))
             .with_context(|| format!("parsing the baseline {} as JSON", path.display()))?
     };
     if snapshot.snapshot_version > SNAPSHOT_VERSION {

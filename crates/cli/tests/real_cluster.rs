@@ -252,8 +252,13 @@ async fn a_clean_upgrade_passes_and_each_fault_fails_only_its_item() {
     // A label lost: node-inventory.
     let target = cluster.fault(Fault::NodeLostLabel { node: None }).await.unwrap();
     assert_only_failure(&check(&kubeconfig, Some(&baseline), &[]).await, "node-inventory", &target);
-    let zone =
-        before.find_node(&target.name).unwrap().labels["topology.kubernetes.io/zone"].clone();
+    let zone = before
+        .find_node(&target.name)
+        .unwrap()
+        .labels
+        .get("topology.kubernetes.io/zone")
+        .unwrap()
+        .to_owned();
     patch_node(
         &nodes,
         &target.name,

@@ -51,7 +51,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for file in files {
         let text = std::fs::read(&file)?;
         let before = live();
-        let snapshot: postcheck_engine::Snapshot = serde_json::from_slice(&text)?;
+        let snapshot: postcheck_engine::Snapshot =
+            postcheck_engine::decode_interned(|| serde_json::from_slice(&text))?;
         let whole = live() - before;
         drop(text);
         let pods = snapshot.pod_list().len();

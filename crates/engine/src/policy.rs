@@ -30,11 +30,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
-use crate::snapshot::{Node, Pod};
+use crate::snapshot::{Labels, Node, Pod};
 
 /// Why a policy could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -155,7 +153,7 @@ pub struct Subject<'a> {
     pub name: &'a str,
     /// Its labels, when the Snapshot keeps them (nodes and pods); label exclusions cannot
     /// apply to objects kept without them.
-    pub labels: Option<&'a BTreeMap<String, String>>,
+    pub labels: Option<&'a Labels>,
 }
 
 /// Objects no check judges.
@@ -289,10 +287,10 @@ impl Policy {
         self.excludes(&Subject { namespace: Some(namespace), name, labels: None })
     }
 
-    fn excluded_by_labels(&self, labels: &BTreeMap<String, String>) -> bool {
+    fn excluded_by_labels(&self, labels: &Labels) -> bool {
         self.exclude.labels.iter().any(|l| match l.split_once('=') {
             Some((k, v)) => labels.get(k).is_some_and(|have| have == v),
-            None => labels.contains_key(l.as_str()),
+            None => labels.contains_key(l),
         })
     }
 }

@@ -173,7 +173,7 @@ pub(super) fn control_plane(ctx: &CheckContext) -> Finding {
         .pod_list()
         .iter()
         .filter(|p| p.namespace == "kube-system" && !ctx.policy.excludes_pod(p))
-        .filter(|p| p.labels.get("component").is_some_and(|c| COMPONENTS.contains(&c.as_str())))
+        .filter(|p| p.labels.get("component").is_some_and(|c| COMPONENTS.contains(&c)))
         .collect();
     for pod in &pods {
         let mut why = Vec::new();

@@ -27,7 +27,7 @@ struct Component {
 }
 
 fn label_is(pod: &Pod, key: &str, values: &[&str]) -> bool {
-    pod.labels.get(key).is_some_and(|v| values.contains(&v.as_str()))
+    pod.labels.get(key).is_some_and(|v| values.contains(&v))
 }
 
 const COMPONENTS: [Component; 3] = [
@@ -67,7 +67,7 @@ pub(super) fn pod_problem(pod: &Pod) -> String {
     let mut parts = vec![if pod.phase == "Running" {
         "Running but not Ready".to_owned()
     } else {
-        pod.phase.clone()
+        pod.phase.to_string()
     }];
     if let Some(why) = &pod.unschedulable {
         parts.push(why.clone());

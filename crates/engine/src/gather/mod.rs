@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 
 use crate::access::ApiServerAddress;
 use crate::error_chain::chain;
-use crate::snapshot::{Gathered, RemovedApiUses, Snapshot, Source, Unavailable};
+use crate::snapshot::{Gathered, Interner, RemovedApiUses, Snapshot, Source, Unavailable};
 
 /// Why the cluster could not be examined at all.
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +103,8 @@ pub(crate) struct Pass<'a> {
     /// Where the API server listens, for the sources that read it directly (its serving
     /// certificate); `None` leaves those sources not gathered.
     pub(crate) apiserver: Option<&'a ApiServerAddress>,
+    /// The texts and label sets the pass's compact objects share (`crate::snapshot::Atom`).
+    pub(crate) interner: Interner,
 }
 
 /// Reads `sources` (and always the version) from the cluster into a Snapshot within
@@ -144,7 +146,13 @@ async fn gather_unbounded(
         wanted.retain(|s| *s != Source::ServingCert);
     }
     let mut snapshot = Snapshot::empty(Utc::now());
-    let pass = Pass { client, progress, server_time: Mutex::new(None), apiserver };
+    let pass = Pass {
+        client,
+        progress,
+        server_time: Mutex::new(None),
+        apiserver,
+        interner: Interner::default(),
+    };
     let mut read = sources::read(&pass, &wanted).await;
     fatal(&mut read.server_version, "reading /version", false)?;
     // Without nodes nearly nothing can be judged: a pass that reports Success then would be

@@ -134,12 +134,19 @@ where
         // next page before decoding this one.
         let head: ListHead = serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
         token = head.metadata.continue_.filter(|c| !c.is_empty());
+        let remaining = head.metadata.remaining_item_count.and_then(|r| usize::try_from(r).ok());
         let next = token
             .as_deref()
             .map(|t| list.page(Some(t)).map(|request| Prefetch::start(client, request)))
             .transpose()?;
         let page: ListPage<W> = serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
         drop(body);
+        // The API server says how many items follow: room for them all at once, so the list
+        // is not left holding up to twice its length after doubling (bounded: a hostile
+        // server's count must not become an allocation).
+        if let Some(remaining) = remaining {
+            out.reserve_exact(page.items.len() + remaining.min(MAX_RESERVED_ITEMS));
+        }
         out.extend(page.items.into_iter().filter_map(&mut compact));
         pass.progress.event(GatherEvent::Page { source, so_far: out.len() });
         match next {
@@ -148,6 +155,9 @@ where
         }
     }
 }
+
+/// The most items reserved ahead on the API server's word (`remainingItemCount`).
+const MAX_RESERVED_ITEMS: usize = 200_000;
 
 /// A list's metadata, with its items skipped.
 #[derive(serde::Deserialize)]

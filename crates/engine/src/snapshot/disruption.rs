@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::Snapshot;
+use super::intern::Labels;
 
 /// A PodDisruptionBudget as far as a drain cares.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,13 +61,14 @@ pub struct SelectorRequirement {
 impl LabelSelector {
     /// Whether `labels` are selected, as the API server matches selectors (an unknown
     /// operator matches nothing).
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
+    pub fn matches(&self, labels: &Labels) -> bool {
+        self.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v.as_str()))
             && self.match_expressions.iter().all(|r| {
                 let value = labels.get(&r.key);
+                let listed = |v: &str| r.values.iter().any(|x| x == v);
                 match r.operator.as_str() {
-                    "In" => value.is_some_and(|v| r.values.contains(v)),
-                    "NotIn" => value.is_none_or(|v| !r.values.contains(v)),
+                    "In" => value.is_some_and(listed),
+                    "NotIn" => value.is_none_or(|v| !listed(v)),
                     "Exists" => value.is_some(),
                     "DoesNotExist" => value.is_none(),
                     _ => false,
@@ -77,7 +79,7 @@ impl LabelSelector {
 
 impl Pdb {
     /// Whether this budget covers a pod of `namespace` with `labels`.
-    pub fn covers(&self, namespace: &str, labels: &BTreeMap<String, String>) -> bool {
+    pub fn covers(&self, namespace: &str, labels: &Labels) -> bool {
         self.namespace == namespace && self.selector.as_ref().is_some_and(|s| s.matches(labels))
     }
 }
@@ -93,16 +95,19 @@ impl Snapshot {
 mod tests {
     use super::*;
 
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    fn labels(pairs: &[(&str, &str)]) -> Labels {
+        Labels::from(map(pairs))
     }
 
     #[test]
     fn selectors_match_as_the_api_server_matches_them() {
         let app = labels(&[("app", "web"), ("tier", "front")]);
         assert!(LabelSelector::default().matches(&app));
-        let by_label =
-            LabelSelector { match_labels: labels(&[("app", "web")]), ..Default::default() };
+        let by_label = LabelSelector { match_labels: map(&[("app", "web")]), ..Default::default() };
         assert!(by_label.matches(&app) && !by_label.matches(&labels(&[("app", "db")])));
         let expr = |operator: &str, values: &[&str]| LabelSelector {
             match_expressions: vec![SelectorRequirement {

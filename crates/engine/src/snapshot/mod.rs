@@ -22,6 +22,7 @@ mod control_plane;
 mod disruption;
 mod events;
 mod extensions;
+mod intern;
 mod node_join;
 mod nodes;
 mod pods;
@@ -39,6 +40,7 @@ pub use control_plane::{HealthCheck, Lease};
 pub use disruption::{LabelSelector, Pdb, SelectorRequirement};
 pub use events::WarningEvent;
 pub use extensions::{ApiService, CrdVersions, Webhook};
+pub use intern::{Atom, Interner, Labels, decode_interned};
 pub use node_join::{
     BOOTSTRAPPERS, BootstrapBinding, BootstrapToken, IssuedCertificate, NODE_BOOTSTRAPPER_ROLE,
     NODE_CLIENT_AUTO_APPROVAL_ROLE, NodeJoinOutcome,

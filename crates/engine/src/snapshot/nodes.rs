@@ -1,11 +1,10 @@
 //! The compact Node: labels, taints, conditions and versions, and the status conditions that
 //! nodes and pods share.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::Snapshot;
+use super::intern::Labels;
 
 /// The fields of a Node that checks read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,8 +18,8 @@ pub struct Node {
     /// `metadata.name`.
     pub name: String,
     /// `metadata.labels`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    pub labels: Labels,
     /// `spec.taints`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub taints: Vec<Taint>,

@@ -1,23 +1,26 @@
 //! The compact Pod: phase, readiness, owner and each container's state.
-
-use std::collections::BTreeMap;
+//!
+//! Pods are most of a large cluster's Snapshot, so every text a pod shares with others
+//! (namespace, labels, owner, node, priority class, phase, container names, images and
+//! reasons) is an [`Atom`] or a [`Labels`] from the pass's interner; only the name is its own.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Snapshot;
+use super::intern::{Atom, Labels};
 
 /// The fields of a Pod that checks read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Pod {
     /// `metadata.namespace`.
-    pub namespace: String,
+    pub namespace: Atom,
     /// `metadata.name`.
     pub name: String,
     /// `metadata.labels`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    pub labels: Labels,
     /// The controlling owner (`DaemonSet/kube-proxy`, `ReplicaSet/coredns-5d78c9869d`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<Owner>,
@@ -29,12 +32,12 @@ pub struct Pod {
     pub deleting: Option<DateTime<Utc>>,
     /// `spec.nodeName`; absent until scheduled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node_name: Option<String>,
+    pub node_name: Option<Atom>,
     /// `spec.priorityClassName`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority_class: Option<String>,
+    pub priority_class: Option<Atom>,
     /// `status.phase`: `Pending`, `Running`, `Succeeded`, `Failed`, `Unknown`.
-    pub phase: String,
+    pub phase: Atom,
     /// Whether the pod's `Ready` condition is `True`.
     #[serde(default)]
     pub ready: bool,
@@ -51,9 +54,9 @@ pub struct Pod {
 #[serde(rename_all = "camelCase")]
 pub struct Owner {
     /// The owner's kind.
-    pub kind: String,
+    pub kind: Atom,
     /// The owner's name.
-    pub name: String,
+    pub name: Atom,
 }
 
 /// The fields of a container (spec and status merged) that checks read.
@@ -61,10 +64,10 @@ pub struct Owner {
 #[serde(rename_all = "camelCase")]
 pub struct Container {
     /// The container's name.
-    pub name: String,
+    pub name: Atom,
     /// The image, as the spec names it.
     #[serde(default)]
-    pub image: String,
+    pub image: Atom,
     /// Whether the container is ready.
     #[serde(default)]
     pub ready: bool,
@@ -73,10 +76,10 @@ pub struct Container {
     pub restart_count: i32,
     /// Why it is waiting (`CrashLoopBackOff`, `ImagePullBackOff`), when it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waiting_reason: Option<String>,
+    pub waiting_reason: Option<Atom>,
     /// Why it last terminated (`Error`, `OOMKilled`), when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_terminated_reason: Option<String>,
+    pub last_terminated_reason: Option<Atom>,
 }
 
 impl Snapshot {

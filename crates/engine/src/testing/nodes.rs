@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::snapshot::{Condition, Node, Taint};
+use crate::snapshot::{Condition, Labels, Node, Taint};
 
 /// A node under construction.
 #[derive(Debug, Clone)]
@@ -24,7 +24,7 @@ impl NodeFixture {
         Self(Node {
             uid: format!("uid-{name}"),
             name: name.into(),
-            labels,
+            labels: Labels::from(labels),
             taints: vec![],
             unschedulable: false,
             conditions,
@@ -54,13 +54,13 @@ impl NodeFixture {
 
     /// Sets a label.
     pub fn label(mut self, key: &str, value: &str) -> Self {
-        self.0.labels.insert(key.into(), value.into());
+        self.0.labels = self.0.labels.with(key, value);
         self
     }
 
     /// Removes a label.
     pub fn without_label(mut self, key: &str) -> Self {
-        self.0.labels.remove(key);
+        self.0.labels = self.0.labels.without(key);
         self
     }
 

@@ -1,11 +1,9 @@
 //! [`PodFixture`]: a pod under construction.
 
-use std::collections::BTreeMap;
-
 use chrono::Duration;
 
 use super::fixture_time;
-use crate::snapshot::{Container, Owner, Pod};
+use crate::snapshot::{Container, Labels, Owner, Pod};
 
 /// A pod under construction.
 #[derive(Debug, Clone)]
@@ -17,7 +15,7 @@ impl PodFixture {
         Self(Pod {
             namespace: namespace.into(),
             name: name.into(),
-            labels: BTreeMap::new(),
+            labels: Labels::default(),
             owner: None,
             created: Some(fixture_time() - Duration::hours(1)),
             deleting: None,
@@ -39,7 +37,7 @@ impl PodFixture {
 
     /// Sets a label.
     pub fn label(mut self, key: &str, value: &str) -> Self {
-        self.0.labels.insert(key.into(), value.into());
+        self.0.labels = self.0.labels.with(key, value);
         self
     }
 

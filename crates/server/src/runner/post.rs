@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use postcheck_engine::{CheckRequest, CheckSpec, Snapshot};
+use postcheck_engine::{CheckRequest, CheckSpec, Snapshot, decode_interned};
 use postcheck_model::{BaselineRef, BaselineSource, TaskPhase, TaskStatus};
 use postcheck_store::{Store, StoreError, StoredBaseline, StoredTask};
 
@@ -80,7 +80,7 @@ impl PostCheck {
         let choice = choose_baseline(stored, Utc::now(), job.ages.baseline_max_age);
         let snapshot = choice
             .baseline
-            .map(|b| serde_json::from_slice::<Snapshot>(&b.snapshot_json))
+            .map(|b| decode_interned(|| serde_json::from_slice::<Snapshot>(&b.snapshot_json)))
             .transpose()
             .map_err(|e| {
                 format!(

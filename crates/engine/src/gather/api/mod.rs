@@ -51,6 +51,9 @@ pub(crate) struct ListMeta {
     /// The token of the next page; absent or empty on the last.
     #[serde(default, rename = "continue")]
     pub(crate) continue_: Option<String>,
+    /// How many items follow this page, when the API server says (an estimate).
+    #[serde(default, rename = "remainingItemCount")]
+    pub(crate) remaining_item_count: Option<i64>,
 }
 
 /// An object's metadata, as far as any check reads it.

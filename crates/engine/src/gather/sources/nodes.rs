@@ -5,17 +5,18 @@ use k8s_openapi::api::core::v1::Node as K8sNode;
 use super::super::Pass;
 use super::super::api;
 use super::super::page::{ListRequest, list_all};
-use crate::snapshot::{Condition, Node, Source, Taint};
+use crate::snapshot::{Condition, Interner, Node, Source, Taint};
 
 pub(super) async fn read(pass: &Pass<'_>) -> Result<Vec<Node>, kube::Error> {
-    list_all(pass, ListRequest::all::<K8sNode>(), Source::Nodes, node).await
+    let interner = &pass.interner;
+    list_all(pass, ListRequest::all::<K8sNode>(), Source::Nodes, |n| node(n, interner)).await
 }
 
-fn node(n: api::Node) -> Option<Node> {
+fn node(n: api::Node, interner: &Interner) -> Option<Node> {
     Some(Node {
         uid: n.metadata.uid,
         name: n.metadata.name,
-        labels: n.metadata.labels,
+        labels: interner.labels(n.metadata.labels),
         taints: n
             .spec
             .taints
@@ -54,7 +55,7 @@ mod tests {
                     "osImage": "", "systemUUID": ""}
             }
         });
-        let n = node(serde_json::from_value(raw).unwrap()).unwrap();
+        let n = node(serde_json::from_value(raw).unwrap(), &Interner::default()).unwrap();
         assert_eq!((n.name.as_str(), n.uid.as_str()), ("n1", "0d7c1f1e-uid"));
         assert!(n.unschedulable && n.is_ready());
         assert_eq!(n.taints[0].to_string(), "node.kubernetes.io/unschedulable:NoSchedule");

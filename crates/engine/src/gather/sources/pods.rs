@@ -6,13 +6,14 @@ use k8s_openapi::api::core::v1::Pod as K8sPod;
 use super::super::Pass;
 use super::super::api;
 use super::super::page::{ListRequest, list_all};
-use crate::snapshot::{Container, Owner, Pod, Source};
+use crate::snapshot::{Container, Interner, Owner, Pod, Source};
 
 pub(super) async fn read(pass: &Pass<'_>) -> Result<Vec<Pod>, kube::Error> {
-    list_all(pass, ListRequest::all::<K8sPod>(), Source::Pods, pod).await
+    let interner = &pass.interner;
+    list_all(pass, ListRequest::all::<K8sPod>(), Source::Pods, |p| pod(p, interner)).await
 }
 
-fn pod(mut p: api::Pod) -> Option<Pod> {
+fn pod(mut p: api::Pod, interner: &Interner) -> Option<Pod> {
     let conditions = &p.status.conditions;
     let ready = conditions.iter().any(|c| c.kind == "Ready" && c.status == "True");
     let unschedulable =
@@ -34,18 +35,22 @@ fn pod(mut p: api::Pod) -> Option<Pod> {
                 Some(s) => (
                     s.ready,
                     s.restart_count,
-                    s.state.as_mut().and_then(|st| st.waiting.as_mut()?.reason.take()),
-                    s.last_state.as_mut().and_then(|st| st.terminated.as_mut()?.reason.take()),
+                    interner.atom_opt(
+                        s.state.as_mut().and_then(|st| st.waiting.as_mut()?.reason.take()),
+                    ),
+                    interner.atom_opt(
+                        s.last_state.as_mut().and_then(|st| st.terminated.as_mut()?.reason.take()),
+                    ),
                 ),
                 None => (false, 0, None, None),
             };
             Container {
-                image: c.image.unwrap_or_default(),
+                image: interner.atom(c.image.as_deref().unwrap_or_default()),
                 ready,
                 restart_count,
                 waiting_reason,
                 last_terminated_reason,
-                name: c.name,
+                name: interner.atom(&c.name),
             }
         })
         .collect();
@@ -54,17 +59,17 @@ fn pod(mut p: api::Pod) -> Option<Pod> {
         .owner_references
         .into_iter()
         .find(|o| o.controller == Some(true))
-        .map(|o| Owner { kind: o.kind, name: o.name });
+        .map(|o| Owner { kind: interner.atom(&o.kind), name: interner.atom(&o.name) });
     Some(Pod {
-        namespace: p.metadata.namespace.unwrap_or_default(),
+        namespace: interner.atom(p.metadata.namespace.as_deref().unwrap_or_default()),
         name: p.metadata.name,
-        labels: p.metadata.labels,
+        labels: interner.labels(p.metadata.labels),
         owner,
         created: p.metadata.creation_timestamp,
         deleting: p.metadata.deletion_timestamp,
-        node_name: p.spec.node_name,
-        priority_class: p.spec.priority_class_name,
-        phase: p.status.phase.unwrap_or_else(|| "Unknown".into()),
+        node_name: interner.atom_opt(p.spec.node_name),
+        priority_class: interner.atom_opt(p.spec.priority_class_name),
+        phase: interner.atom(p.status.phase.as_deref().unwrap_or("Unknown")),
         ready,
         unschedulable,
         containers,
@@ -89,7 +94,7 @@ mod tests {
                     "state": {"waiting": {"reason": "CrashLoopBackOff"}},
                     "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}}}]}
         });
-        let p = pod(serde_json::from_value(raw).unwrap()).unwrap();
+        let p = pod(serde_json::from_value(raw).unwrap(), &Interner::default()).unwrap();
         assert_eq!(p.owner.as_ref().map(|o| o.kind.as_str()), Some("ReplicaSet"));
         assert!(!p.ready);
         assert_eq!(p.containers[0].waiting_reason.as_deref(), Some("CrashLoopBackOff"));
