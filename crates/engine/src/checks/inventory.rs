@@ -51,7 +51,7 @@ pub(super) fn node_inventory(ctx: &CheckContext) -> Finding {
         let lost: Vec<String> = before
             .labels
             .iter()
-            .filter(|(k, _)| !after.labels.contains_key(*k))
+            .filter(|(k, _)| !after.labels.contains_key(k))
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         if !lost.is_empty() {

@@ -142,9 +142,12 @@ impl<'de> Deserialize<'de> for Atom {
     }
 }
 
+/// A label set's pairs, sorted by key.
+type Pairs = Arc<[(Atom, Atom)]>;
+
 /// A label set, sorted by key: equal sets from one [`Interner`] share one allocation.
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
-pub struct Labels(Arc<[(Atom, Atom)]>);
+pub struct Labels(Pairs);
 
 impl Labels {
     /// The value of `key`.
@@ -226,7 +229,7 @@ impl<'de> Deserialize<'de> for Labels {
 #[derive(Default)]
 pub struct Interner {
     atoms: Mutex<HashSet<Arc<str>>>,
-    label_sets: Mutex<HashSet<Arc<[(Atom, Atom)]>>>,
+    label_sets: Mutex<HashSet<Pairs>>,
 }
 
 impl Interner {
@@ -262,7 +265,7 @@ impl Interner {
         if let Some(s) = sets.get(pairs.as_slice()) {
             return Labels(Arc::clone(s));
         }
-        let s: Arc<[(Atom, Atom)]> = Arc::from(pairs);
+        let s: Pairs = Arc::from(pairs);
         sets.insert(Arc::clone(&s));
         Labels(s)
     }
