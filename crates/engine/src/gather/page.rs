@@ -141,11 +141,12 @@ where
             .transpose()?;
         let page: ListPage<W> = serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
         drop(body);
-        // The API server says how many items follow: room for them all at once, so the list
-        // is not left holding up to twice its length after doubling (bounded: a hostile
-        // server's count must not become an allocation).
+        // The API server says how many items follow: room for them, so the list does not end
+        // holding up to twice its length after doubling. Never more than what was received
+        // so far: a hostile server's count grows the list no faster than doubling would.
         if let Some(remaining) = remaining {
-            out.reserve_exact(page.items.len() + remaining.min(MAX_RESERVED_ITEMS));
+            let received = out.len() + page.items.len();
+            out.reserve_exact((page.items.len() + remaining).min(received));
         }
         out.extend(page.items.into_iter().filter_map(&mut compact));
         pass.progress.event(GatherEvent::Page { source, so_far: out.len() });
@@ -155,9 +156,6 @@ where
         }
     }
 }
-
-/// The most items reserved ahead on the API server's word (`remainingItemCount`).
-const MAX_RESERVED_ITEMS: usize = 200_000;
 
 /// A list's metadata, with its items skipped.
 #[derive(serde::Deserialize)]

@@ -136,7 +136,7 @@ impl<'de> Deserialize<'de> for Atom {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         Ok(DECODING.with_borrow(|interner| match interner {
-            Some(interner) => interner.atom_owned(text),
+            Some(interner) => interner.atom(&text),
             None => Atom::from(text),
         }))
     }
@@ -244,11 +244,6 @@ impl Interner {
         Atom(a)
     }
 
-    /// The atom for `text`, taking it.
-    pub fn atom_owned(&self, text: String) -> Atom {
-        self.atom(&text)
-    }
-
     /// The atom for `text`, if any.
     pub fn atom_opt(&self, text: Option<String>) -> Option<Atom> {
         text.map(|t| self.atom(&t))
@@ -286,10 +281,15 @@ thread_local! {
 /// Runs `decode` (a synchronous serde decoding, such as a Snapshot read from a file) with one
 /// interner for every [`Atom`] and [`Labels`] it decodes; the table is dropped after.
 pub fn decode_interned<T>(decode: impl FnOnce() -> T) -> T {
-    let outer = DECODING.replace(Some(Interner::default()));
-    let out = decode();
-    DECODING.set(outer);
-    out
+    /// Puts the outer interner back even if `decode` panics, so no table is left behind.
+    struct Restore(Option<Interner>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            DECODING.set(self.0.take());
+        }
+    }
+    let _restore = Restore(DECODING.replace(Some(Interner::default())));
+    decode()
 }
 
 #[cfg(test)]
@@ -300,7 +300,8 @@ mod tests {
     fn equal_texts_from_one_interner_share_one_allocation() {
         let interner = Interner::default();
         let a = interner.atom("kube-system");
-        let b = interner.atom_owned("kube-system".to_owned());
+        let other = String::from("kube-system");
+        let b = interner.atom(&other);
         assert!(Arc::ptr_eq(&a.0, &b.0));
         assert_eq!(a, "kube-system");
         assert_eq!(interner.counts(), (1, 0));
