@@ -17,8 +17,9 @@ import sys
 from pathlib import Path
 
 SCALES = [("small", "51 nodes, 1,500 pods"), ("n500", "500 nodes, 15,000 pods"),
-          ("medium", "1,000 nodes, 30,000 pods"), ("large", "5,000 nodes, 150,000 pods")]
-PODS = {"small": 1500, "n500": 15000, "medium": 30000, "large": 150000}
+          ("medium", "1,000 nodes, 30,000 pods"), ("n2000", "2,000 nodes, 60,000 pods"),
+          ("large", "5,000 nodes, 150,000 pods")]
+PODS = {"small": 1500, "n500": 15000, "medium": 30000, "n2000": 60000, "large": 150000}
 TOOLS = ["floor", "postcheck", "popeye", "kubectl"]
 # Exit codes that mean the tool did its job (postcheck: 0 Success, 1 Failed; 2 is Error).
 GOOD_EXIT = {"floor": {0}, "postcheck": {0, 1}, "popeye": {0}, "kubectl": {0}}
