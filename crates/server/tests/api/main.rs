@@ -22,4 +22,5 @@ mod security;
 mod tasks;
 mod tenancy;
 mod tls;
+mod transport;
 mod validation;

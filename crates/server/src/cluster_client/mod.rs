@@ -1,7 +1,8 @@
 //! A client for a registered cluster, built from its stored credentials the safe way, every
 //! time: open the sealed credentials, sanitize them again ([`crate::tenant_kubeconfig`]),
 //! resolve the endpoint and check every address ([`crate::endpoint_policy`]), pin the
-//! client to the checked address, then ask the API server for `/version` once.
+//! client to the checked address, then ask the API server for `/version` once. The client
+//! speaks HTTP/2 where the API server offers it ([`transport`]).
 //!
 //! What the tenant is told is deliberately coarse: "could not reach the API server", the
 //! same for a refused connection, a timeout or a TLS failure, so the service cannot be used
@@ -10,13 +11,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use postcheck_engine::access::{ClusterCredentials, client_from};
+use postcheck_engine::access::ClusterCredentials;
 use postcheck_store::StoredCluster;
 
 use crate::crypto::MasterKey;
 use crate::endpoint_policy::{Endpoint, EndpointError, EndpointPolicy, pin};
 use crate::registry::credentials_of;
 use crate::tenant_kubeconfig::{KubeconfigPolicy, KubeconfigRefusal, sanitize};
+
+pub mod transport;
 
 /// What a tenant is told when the API server could not be reached, whatever the cause.
 pub const UNREACHABLE: &str = "could not reach the API server";
@@ -134,7 +137,7 @@ impl ClusterConnector {
             addr,
             https: endpoint.url().scheme_str() == Some("https"),
         };
-        let client = client_from(config).map_err(|e| {
+        let client = transport::client(&config).map_err(|e| {
             tracing::warn!(cluster = %cluster.cluster_id, error = %e, "building the client");
             ConnectError::Unreachable
         })?;
