@@ -16,7 +16,8 @@
 //! - [`registry`]: registered clusters, their credentials sealed by [`crypto`], after
 //!   [`tenant_kubeconfig`] (a tenant's kubeconfig is data, never instructions to the
 //!   host) and [`endpoint_policy`] (where the service may connect).
-//! - [`cluster_client`]: a client for a registered cluster, re-checked every time.
+//! - [`cluster_client`]: a client for a registered cluster, re-checked every time, over HTTP/2
+//!   where the API server offers it.
 //! - [`runner`]: the task runner, for post- and pre-checks alike — cluster lock (429),
 //!   deadline, async 202, leases, drain; the baseline a post-check compares against.
 //! - [`error`]: every failure as CCE's status, code and body.
