@@ -263,15 +263,26 @@ async fn pvc_pending_when_no_pv_matches() {
 async fn apiservice_unavailable_is_marked_by_the_aggregator() {
     let (client, target) =
         inject(Fault::ApiServiceUnavailable { namespace: None, name: None }).await;
-    let api = Api::<APIService>::all(client.clone()).get(&target.name).await.unwrap();
-    let available = api
-        .status
-        .unwrap()
-        .conditions
-        .unwrap()
-        .into_iter()
-        .find(|c| c.type_ == "Available")
-        .unwrap();
+    // The aggregator says EndpointsNotFound until the endpoints controller has written the
+    // Service's (empty) Endpoints, then MissingEndpoints: the settled reason is awaited.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let available = loop {
+        let api = Api::<APIService>::all(client.clone()).get(&target.name).await.unwrap();
+        let available = api
+            .status
+            .unwrap()
+            .conditions
+            .unwrap()
+            .into_iter()
+            .find(|c| c.type_ == "Available")
+            .unwrap();
+        if available.reason.as_deref() == Some("MissingEndpoints")
+            || std::time::Instant::now() > deadline
+        {
+            break available;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
     assert_eq!(available.status, "False");
     assert_eq!(available.reason.as_deref(), Some("MissingEndpoints"));
 }
