@@ -320,3 +320,15 @@ pub(crate) fn sdk_signed_headers(
     headers.insert("authorization", HeaderValue::from_str(&auth).unwrap());
     headers
 }
+
+/// A real test control plane (kube-apiserver 1.36) with `nodes` kwok nodes; panics, loudly,
+/// when it cannot start.
+pub(crate) async fn control_plane(nodes: usize) -> postcheck_testenv::TestCluster {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let options = postcheck_testenv::UpOptions { version: "1.36".into(), nodes, state_dir: None };
+    postcheck_testenv::TestCluster::up(options).await.unwrap_or_else(|e| {
+        panic!(
+            "the test control plane did not start (scripts/k8s-binaries builds its binaries): {e}"
+        )
+    })
+}

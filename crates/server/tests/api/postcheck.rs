@@ -1,22 +1,14 @@
 //! The seed's example request against a cluster of the real test control plane
 //! (kube-apiserver 1.36 with kwok nodes), registered by endpoint + CA + token.
 
-use postcheck_testenv::{TestCluster, UpOptions};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-async fn control_plane() -> TestCluster {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    TestCluster::up(UpOptions { version: "1.36".into(), nodes: 3, state_dir: None })
-        .await
-        .unwrap_or_else(|e| panic!("the test control plane did not start (scripts/k8s-binaries builds its binaries): {e}"))
-}
-
 #[tokio::test]
 #[ignore = "needs the control plane; scripts/test runs it"]
 async fn the_seed_request_checks_a_real_cluster_and_answers_in_the_seed_shape() {
-    let cluster = control_plane().await;
+    let cluster = control_plane(3).await;
     // Long enough for the synthetic DaemonSet to come up on every node (the default test
     // deadline is 5 s).
     let app = spawn_app_with(|c| c.check_deadline = std::time::Duration::from_secs(90)).await;

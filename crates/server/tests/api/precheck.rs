@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use postcheck_model::{PrecheckPhase, PrecheckSpec, PrecheckStatus};
 use postcheck_store::StoredPrecheck;
-use postcheck_testenv::{Fault, NodesToMove, TestCluster, UpOptions};
+use postcheck_testenv::{Fault, NodesToMove, TestCluster};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -223,13 +223,6 @@ async fn a_restart_leaves_no_precheck_init_or_running() {
     }
 }
 
-async fn control_plane() -> TestCluster {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    TestCluster::up(UpOptions { version: "1.36".into(), nodes: 3, state_dir: None })
-        .await
-        .unwrap_or_else(|e| panic!("the test control plane did not start (scripts/k8s-binaries builds its binaries): {e}"))
-}
-
 /// The UID of each node of the cluster, by name.
 async fn node_uids(cluster: &TestCluster) -> Vec<(String, String)> {
     let client = cluster.client().await.unwrap();
@@ -285,7 +278,7 @@ const NODE_ITEM: &str = "node-schedulable";
 #[tokio::test]
 #[ignore = "needs the control plane; scripts/test runs it"]
 async fn precheck_then_upgrade_then_postcheck_blames_against_the_precheck_snapshot() {
-    let mut cluster = control_plane().await;
+    let mut cluster = control_plane(3).await;
     let app = spawn_app_with(|c| c.check_deadline = Duration::from_secs(60)).await;
     app.register_real(CLUSTER, &cluster).await;
     let precheck_path = TestApp::precheck_path(PROJECT, CLUSTER);

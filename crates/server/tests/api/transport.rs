@@ -4,15 +4,13 @@
 use futures::future::join_all;
 use postcheck_engine::access::ClusterCredentials;
 use postcheck_server::cluster_client::transport;
-use postcheck_testenv::{TestCluster, UpOptions};
+
+use crate::helpers::control_plane;
 
 #[tokio::test]
 #[ignore = "needs the control plane; scripts/test runs it"]
 async fn a_registered_clusters_client_negotiates_http2_and_multiplexes_a_checks_lists() {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let cluster = TestCluster::up(UpOptions { version: "1.36".into(), nodes: 1, state_dir: None })
-        .await
-        .unwrap_or_else(|e| panic!("the test control plane did not start (scripts/k8s-binaries builds its binaries): {e}"));
+    let cluster = control_plane(1).await;
     let credentials = ClusterCredentials::Token {
         endpoint: cluster.server_url(),
         ca_pem: Some(cluster.ca_pem()),
