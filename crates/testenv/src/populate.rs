@@ -314,6 +314,12 @@ where
         .await
 }
 
+/// At most this many Services are created at once, whatever `parallel` says: each one
+/// allocates its ClusterIP as an IPAddress object (a second etcd transaction), and at 128 in
+/// flight on a loaded 2,000-node API server those transactions passed etcd's deadline (504s,
+/// then the client's requests failed; `bench/results/NOTES.md`).
+const SERVICES_IN_FLIGHT: usize = 8;
+
 /// The name of the admission policy that holds the ReplicaSet controller back.
 const HOLD_POLICY: &str = "postcheck-populate-hold";
 /// The identity of the ReplicaSet controller (the controller-manager uses one per controller).
@@ -482,7 +488,7 @@ pub async fn populate(
     let services = create_all::<Service>(
         client,
         (0..opts.services).map(|j| service_manifest(&plan[j % plan.len()], j)),
-        opts.parallel,
+        opts.parallel.min(SERVICES_IN_FLIGHT),
     )
     .await?;
     release_hold(client).await?;
