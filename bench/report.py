@@ -211,6 +211,7 @@ def chart(data, results: Path):
         ax.set_yscale("log")
         ax.set_xticks([PODS[s] for s in scales])
         ax.set_xticklabels([f"{s}\n{PODS[s]:,} pods" for s in scales], fontsize=8)
+        ax.set_xticks([], minor=True)  # no log-scale minor labels (2×10³, ...) between the scales
         ax.set_title(f"{title} ({unit}, median; ▲ = stopped or incomplete: a lower bound)", fontsize=10, loc="left")
         ax.grid(True, which="major", alpha=0.3)
         for side in ("top", "right"):
