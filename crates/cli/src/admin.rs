@@ -46,7 +46,7 @@ impl DatabaseArgs {
 
     async fn open(&self) -> anyhow::Result<(Arc<dyn Store>, MasterKey)> {
         let url = self.database_url();
-        let store = postcheck_store::open(&url)
+        let store = postcheck_store::open_for_command(&url)
             .await
             .with_context(|| format!("opening {}", postcheck_store::redact_url(&url)))?;
         let (key, origin) =

@@ -30,7 +30,7 @@ mod open;
 pub mod postgres;
 pub mod sqlite;
 
-pub use open::{default_sqlite_path, open, redact_url};
+pub use open::{default_sqlite_path, open, open_for_command, redact_url};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 

@@ -28,13 +28,28 @@ pub(crate) fn backend_of(url: &str) -> Option<Backend> {
     }
 }
 
-/// Opens the store a database URL names, applying its migrations:
+/// Opens the service's store from the database URL, applying its migrations:
 /// `sqlite:PATH`, `sqlite://PATH` (or a plain file path) for SQLite, `postgres://` or
-/// `postgresql://` for PostgreSQL.
+/// `postgresql://` for PostgreSQL (its pool's connections opened at start and kept).
 pub async fn open(database_url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    open_as(database_url, PgStore::connect(database_url)).await
+}
+
+/// As [`open`], for a command that runs a few queries and exits (`token`, `cluster`): a
+/// PostgreSQL pool opens connections only as the command's queries ask for them.
+pub async fn open_for_command(database_url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    open_as(database_url, PgStore::connect_for_command(database_url)).await
+}
+
+/// The store `database_url` names, PostgreSQL's connected by `postgres` (not awaited for
+/// another backend).
+async fn open_as(
+    database_url: &str,
+    postgres: impl std::future::Future<Output = Result<PgStore, StoreError>>,
+) -> Result<Arc<dyn Store>, StoreError> {
     match backend_of(database_url) {
         Some(Backend::Sqlite) => Ok(Arc::new(SqliteStore::open(database_url).await?)),
-        Some(Backend::Postgres) => Ok(Arc::new(PgStore::connect(database_url).await?)),
+        Some(Backend::Postgres) => Ok(Arc::new(postgres.await?)),
         None => Err(StoreError::Open {
             url: redact_url(database_url),
             source: sqlx::Error::Configuration(

@@ -27,9 +27,10 @@ use crate::{
 /// Short, so that during an outage the API answers 503 promptly instead of after a long wait.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// The pool's connections, all opened at start and kept, so that a burst of requests never
-/// waits for a connection to be made (at 2,000 GETs/s over 500 client connections, ten serve
-/// the task reads on 2 cores; 32 did no better: `bench/results/NOTES.md`).
+/// The pool's connections. The service's are all opened at start and kept, so that a burst
+/// of requests never waits for a connection to be made (at 2,000 GETs/s over 500 client
+/// connections, ten serve the task reads on 2 cores; 32 did no better:
+/// `bench/results/NOTES.md`). A command's are opened as its queries need them.
 const POOL_SIZE: u32 = 10;
 
 /// A connection idle longer than this is pinged before it is used, and replaced if dead.
@@ -42,14 +43,25 @@ pub struct PgStore {
 }
 
 impl PgStore {
-    /// Connects to the PostgreSQL database at `url` (`postgres://` or `postgresql://`) and
-    /// applies the migrations (under an advisory lock, so replicas starting together take
-    /// turns).
+    /// Connects the service to the PostgreSQL database at `url` (`postgres://` or
+    /// `postgresql://`), with every connection of the pool opened and kept, and applies the
+    /// migrations (under an advisory lock, so replicas starting together take turns).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_keeping(url, POOL_SIZE).await
+    }
+
+    /// As [`PgStore::connect`], for a command that runs a few queries and exits: its pool
+    /// opens connections only as they are asked for.
+    pub async fn connect_for_command(url: &str) -> Result<Self, StoreError> {
+        Self::connect_keeping(url, 0).await
+    }
+
+    /// Connects with `kept` connections opened at start and kept open.
+    async fn connect_keeping(url: &str, kept: u32) -> Result<Self, StoreError> {
         let open_error = |source| StoreError::Open { url: redact_url(url), source };
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
-            .min_connections(POOL_SIZE)
+            .min_connections(kept)
             // sqlx pings a connection as it goes back to the pool; a second ping as it comes
             // out would add a third round trip to every query. Only one left idle long enough
             // to have died (an outage, a quiet spell) is pinged before use.
